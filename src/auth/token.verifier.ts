@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { JsonWebTokenError, TokenExpiredError, sign, verify } from 'jsonwebtoken';
+import { AppConfig } from '../config/app-config';
+import { AuthenticatedUser } from './authenticated-user';
+
+export type TokenProblem = 'missing' | 'malformed' | 'expired' | 'invalid';
+
+export class InvalidTokenError extends Error {
+  constructor(readonly problem: TokenProblem) {
+    super(`Access token ${problem}`);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+/** Pinned so a token can never choose its own algorithm (`none`, or RS/HS confusion). */
+const ALGORITHMS = ['HS256'] as const;
+
+/**
+ * Verifies access tokens. Used by the REST guard and by the WebSocket upgrade, which has to
+ * decide before the socket exists (Nest guards do not run on connection).
+ */
+@Injectable()
+export class TokenVerifier {
+  constructor(private readonly config: AppConfig) {}
+
+  verify(token: string | undefined | null): AuthenticatedUser {
+    if (!token) throw new InvalidTokenError('missing');
+    let payload: unknown;
+    try {
+      payload = verify(token, this.config.auth.jwtSecret, { algorithms: [...ALGORITHMS] });
+    } catch (error) {
+      if (error instanceof TokenExpiredError) throw new InvalidTokenError('expired');
+      if (error instanceof JsonWebTokenError && error.message === 'jwt malformed') {
+        throw new InvalidTokenError('malformed');
+      }
+      throw new InvalidTokenError('invalid');
+    }
+    return toUser(payload);
+  }
+
+  /** Signs a token; used by `npm run token` and by tests. */
+  sign(userId: string, options: { roles?: string[]; ttlSeconds: number }): string {
+    return sign({ sub: userId, roles: options.roles ?? [] }, this.config.auth.jwtSecret, {
+      algorithm: ALGORITHMS[0],
+      expiresIn: options.ttlSeconds,
+    });
+  }
+}
+
+function toUser(payload: unknown): AuthenticatedUser {
+  if (typeof payload !== 'object' || payload === null) throw new InvalidTokenError('invalid');
+  const { sub, exp, roles } = payload as Record<string, unknown>;
+  if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128) {
+    throw new InvalidTokenError('invalid');
+  }
+  // jsonwebtoken accepts tokens without `exp`; the contract requires it.
+  if (typeof exp !== 'number') throw new InvalidTokenError('invalid');
+  if (roles === undefined) return { userId: sub, roles: [], expiresAt: exp * 1000 };
+  if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === 'string')) {
+    throw new InvalidTokenError('invalid');
+  }
+  return { userId: sub, roles, expiresAt: exp * 1000 };
+}

@@ -1,0 +1,21 @@
+/**
+ * Every failure a client can cause or see, by code. Services throw `DomainError`; the HTTP filter
+ * (and the WebSocket gateway) map codes to answers in one exhaustive switch each.
+ */
+export type DomainErrorCode =
+  | 'meal_log_not_found'
+  | 'invalid_cursor'
+  | 'invalid_idempotency_key'
+  | 'idempotency_key_reused'
+  | 'idempotency_request_in_progress'
+  | 'database_unavailable';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

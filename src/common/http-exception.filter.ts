@@ -1,0 +1,122 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
+import { DomainError, DomainErrorCode } from './domain.error';
+import { isDatabaseUnavailable } from './database-unavailable';
+
+/** Seconds a client should wait before retrying while the database is unreachable. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+export function statusForDomainError(code: DomainErrorCode): HttpStatus {
+  switch (code) {
+    case 'meal_log_not_found':
+      return HttpStatus.NOT_FOUND;
+    case 'invalid_cursor':
+    case 'invalid_idempotency_key':
+      return HttpStatus.BAD_REQUEST;
+    case 'idempotency_key_reused':
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    case 'idempotency_request_in_progress':
+      return HttpStatus.CONFLICT;
+    case 'database_unavailable':
+      return HttpStatus.SERVICE_UNAVAILABLE;
+  }
+}
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  code?: string;
+  errorId?: string;
+}
+
+/** Body-parser failures arrive as plain errors carrying `status` and `type`. */
+function isBodyParserError(error: unknown): error is Error & { status: number; type: string } {
+  return (
+    error instanceof Error &&
+    typeof (error as { status?: unknown }).status === 'number' &&
+    typeof (error as { type?: unknown }).type === 'string'
+  );
+}
+
+function reason(status: number): string {
+  const name = HttpStatus[status] ?? 'ERROR';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join(' ');
+}
+
+/**
+ * The one place errors become HTTP answers, always `{statusCode, error, message}`. Unexpected
+ * errors are logged with their stack under an id that is returned to the client instead.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (body.statusCode === 503) {
+      response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    }
+    response.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof DomainError) {
+      const statusCode = statusForDomainError(exception.code);
+      return {
+        statusCode,
+        error: reason(statusCode),
+        message: exception.message,
+        code: exception.code,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const statusCode = exception.getStatus();
+      const answer = exception.getResponse();
+      const message =
+        typeof answer === 'object' && answer !== null && 'message' in answer
+          ? (answer as { message: string | string[] }).message
+          : exception.message;
+      return { statusCode, error: reason(statusCode), message };
+    }
+    if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
+      return {
+        statusCode: exception.status,
+        error: reason(exception.status),
+        message: exception.message,
+      };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`Database unavailable: ${(exception as Error).message}`);
+      const statusCode = HttpStatus.SERVICE_UNAVAILABLE;
+      return {
+        statusCode,
+        error: reason(statusCode),
+        message: 'Database unavailable, retry later',
+        code: 'database_unavailable',
+      };
+    }
+    const errorId = randomUUID();
+    this.logger.error({ err: exception, errorId }, 'Unhandled error');
+    const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
+    return {
+      statusCode,
+      error: reason(statusCode),
+      message: `Internal error (id ${errorId})`,
+      errorId,
+    };
+  }
+}

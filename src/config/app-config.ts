@@ -1,0 +1,59 @@
+import type { Level } from 'pino';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+/**
+ * The service's whole configuration, validated once at boot (see `loadConfig`).
+ * An abstract class rather than an interface so it can be the DI token itself:
+ * `constructor(private readonly config: AppConfig)`.
+ */
+export abstract class AppConfig {
+  abstract readonly nodeEnv: NodeEnv;
+  abstract readonly port: number;
+  abstract readonly logLevel: Level;
+  abstract readonly database: {
+    /** `null` means "start the embedded PostgreSQL under `dataDir`". */
+    readonly url: string | null;
+    readonly dataDir: string;
+  };
+  abstract readonly auth: {
+    readonly jwtSecret: string;
+    /** True when no JWT_SECRET was given and the development secret is in use. */
+    readonly usingDevSecret: boolean;
+  };
+  abstract readonly http: {
+    readonly bodyLimitBytes: number;
+  };
+  abstract readonly jobs: {
+    readonly concurrency: number;
+    readonly pollIntervalMs: number;
+    readonly leaseMs: number;
+    readonly maxAttempts: number;
+    readonly retryBaseDelayMs: number;
+  };
+  abstract readonly analyzer: {
+    /** `null` selects the built-in analyzer. */
+    readonly url: string | null;
+    readonly timeoutMs: number;
+  };
+  abstract readonly presence: {
+    readonly staleAfterMs: number;
+    readonly sweepIntervalMs: number;
+    /** How often session activity (lastSeenAt, pings) is written to the audit table. */
+    readonly auditFlushIntervalMs: number;
+  };
+  abstract readonly notifications: {
+    /** Acknowledged notifications older than this are deleted. */
+    readonly retentionDays: number;
+    readonly pruneIntervalMs: number;
+  };
+  abstract readonly ws: {
+    readonly heartbeatIntervalMs: number;
+    readonly maxPayloadBytes: number;
+    readonly allowedOrigins: readonly string[];
+    readonly maxSessionsPerUser: number;
+    readonly maxMessagesPerSecond: number;
+    /** A session whose unsent output exceeds this (a client that stopped reading) is terminated. */
+    readonly maxBufferedBytes: number;
+  };
+}

@@ -1,0 +1,146 @@
+import { resolve } from 'node:path';
+import type { Level } from 'pino';
+import { AppConfig, NodeEnv } from './app-config';
+
+/**
+ * Used only outside production when JWT_SECRET is unset, so `npm start` works on a fresh
+ * machine; the boot log warns about it. Production refuses to start without a secret.
+ */
+const DEVELOPMENT_JWT_SECRET = 'mealpulse-development-secret-do-not-use-in-production';
+
+const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
+
+/** Thrown for the first invalid variable; its message is the one line printed at boot. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function integer(
+  env: Env,
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number, got "${value}"`);
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${parsed}`);
+  }
+  return parsed;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return value;
+}
+
+function origins(env: Env, name: string): string[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  return value.split(',').map((origin, index) => {
+    const trimmed = origin.trim();
+    try {
+      // Browsers send the serialised origin (scheme://host[:port]); compare in that form.
+      return new URL(trimmed).origin;
+    } catch {
+      throw new ConfigError(name, `entry ${index + 1} ("${trimmed}") is not a valid origin`);
+    }
+  });
+}
+
+/** Validates the environment into the typed configuration; throws `ConfigError` on the first bad variable. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
+  const jwtSecret = raw(env, 'JWT_SECRET');
+  if (jwtSecret === undefined && nodeEnv === 'production') {
+    throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
+  }
+  if (jwtSecret !== undefined && jwtSecret.length < 16) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 16 characters');
+  }
+  const staleAfterMs = integer(env, 'PRESENCE_STALE_AFTER_MS', 90_000, 1);
+  const leaseMs = integer(env, 'JOB_LEASE_MS', 30_000, 100);
+  const analyzerTimeoutMs = integer(env, 'ANALYZER_TIMEOUT_MS', 5_000, 1);
+  // A call still running when its lease ends would be duplicated by another worker.
+  if (analyzerTimeoutMs >= leaseMs) {
+    throw new ConfigError('ANALYZER_TIMEOUT_MS', `must be shorter than JOB_LEASE_MS (${leaseMs})`);
+  }
+
+  return {
+    nodeEnv,
+    port: integer(env, 'PORT', 3000, 0, 65_535),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    database: {
+      url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+      dataDir: resolve(raw(env, 'DATA_DIR') ?? '.data'),
+    },
+    auth: {
+      jwtSecret: jwtSecret ?? DEVELOPMENT_JWT_SECRET,
+      usingDevSecret: jwtSecret === undefined,
+    },
+    http: {
+      bodyLimitBytes: integer(env, 'HTTP_BODY_LIMIT_BYTES', 16_384, 1_024, 10_485_760),
+    },
+    jobs: {
+      concurrency: integer(env, 'JOB_CONCURRENCY', 4, 0, 256),
+      pollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 500, 10),
+      leaseMs,
+      maxAttempts: integer(env, 'JOB_MAX_ATTEMPTS', 5, 1, 100),
+      retryBaseDelayMs: integer(env, 'JOB_RETRY_BASE_DELAY_MS', 1_000, 0),
+    },
+    analyzer: {
+      url: url(env, 'ANALYZER_URL', ['http:', 'https:']),
+      timeoutMs: analyzerTimeoutMs,
+    },
+    presence: {
+      staleAfterMs,
+      sweepIntervalMs: integer(env, 'PRESENCE_SWEEP_INTERVAL_MS', 30_000, 1),
+      auditFlushIntervalMs: integer(env, 'PRESENCE_AUDIT_FLUSH_INTERVAL_MS', 10_000, 1),
+    },
+    notifications: {
+      retentionDays: integer(env, 'NOTIFICATION_RETENTION_DAYS', 30, 1, 3650),
+      pruneIntervalMs: integer(env, 'NOTIFICATION_PRUNE_INTERVAL_MS', 3_600_000, 1_000),
+    },
+    ws: {
+      heartbeatIntervalMs: integer(env, 'WS_HEARTBEAT_INTERVAL_MS', 30_000, 1),
+      maxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 64),
+      allowedOrigins: origins(env, 'WS_ALLOWED_ORIGINS'),
+      maxSessionsPerUser: integer(env, 'WS_MAX_SESSIONS_PER_USER', 10, 1),
+      maxMessagesPerSecond: integer(env, 'WS_MAX_MESSAGES_PER_SECOND', 20, 1),
+      maxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1_048_576, 1_024),
+    },
+  };
+}

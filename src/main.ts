@@ -1,0 +1,78 @@
+import 'reflect-metadata';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/app-config';
+import { ConfigError, loadConfig } from './config/config.loader';
+import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
+import { MealPulseWsAdapter } from './realtime/mealpulse-ws.adapter';
+
+/** Everything that makes the app behave as deployed; shared with the e2e tests. */
+export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  app.useWebSocketAdapter(
+    new MealPulseWsAdapter(app, app.get(UpgradeAuthorizer), {
+      maxPayloadBytes: config.ws.maxPayloadBytes,
+      maxMessagesPerSecond: config.ws.maxMessagesPerSecond,
+      maxBufferedBytes: config.ws.maxBufferedBytes,
+    }),
+  );
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('MealPulse')
+      .setDescription(
+        'Meal logging with real-time results over WebSocket (see docs/websocket-protocol.md)',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+}
+
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bufferLogs: true,
+    bodyParser: false,
+    // Throw start-up errors to the caller (tests, bootstrap) instead of exiting on the spot.
+    abortOnError: false,
+  });
+  configureApp(app, config);
+  return app;
+}
+
+async function bootstrap(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const app = await createApp(config);
+  const logger = app.get(Logger);
+  if (config.auth.usingDevSecret) {
+    logger.warn('JWT_SECRET is unset: using the development secret (never do this in production)');
+  }
+  await app.listen(config.port);
+  logger.log(
+    `MealPulse listening on ${(await app.getUrl()).replace('[::1]', 'localhost')} (API docs at /docs)`,
+  );
+}
+
+if (require.main === module) {
+  bootstrap().catch((error: unknown) => {
+    process.stderr.write(`MealPulse failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

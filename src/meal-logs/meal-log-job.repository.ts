@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+export interface ClaimedJob {
+  mealLogId: string;
+  /** 1 for the first try; also the fence a result must present to be accepted. */
+  attempt: number;
+}
+
+@Injectable()
+export class MealLogJobRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Claims up to `limit` due jobs under a lease. SKIP LOCKED lets several workers (and processes)
+   * claim concurrently without waiting on or double-taking each other's rows; pushing
+   * `available_at` past the lease is what makes a job of a killed worker claimable again later.
+   */
+  async claimNextJobs(limit: number, leaseMs: number, workerId: string): Promise<ClaimedJob[]> {
+    const rows = await this.dataSource.query<[{ meal_log_id: string; attempts: number }[], number]>(
+      `WITH due AS (
+         SELECT meal_log_id FROM meal_log_jobs
+         WHERE available_at <= clock_timestamp()
+         ORDER BY available_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE meal_log_jobs AS job
+       SET attempts = job.attempts + 1,
+           available_at = clock_timestamp() + $2 * interval '1 millisecond',
+           locked_by = $3
+       FROM due
+       WHERE job.meal_log_id = due.meal_log_id
+       RETURNING job.meal_log_id, job.attempts`,
+      [limit, leaseMs, workerId],
+    );
+    return rows[0].map((row) => ({ mealLogId: row.meal_log_id, attempt: row.attempts }));
+  }
+
+  /**
+   * Removes a finished job, but only for the attempt that holds it: a worker whose lease expired
+   * and whose job was re-claimed gets `false` and must roll back its result.
+   */
+  async finish(manager: EntityManager, job: ClaimedJob): Promise<boolean> {
+    const [, removed] = await manager.query<[unknown[], number]>(
+      `DELETE FROM meal_log_jobs WHERE meal_log_id = $1 AND attempts = $2`,
+      [job.mealLogId, job.attempt],
+    );
+    return removed === 1;
+  }
+
+  /** Releases the job for another attempt after `delayMs` (same fence as `finish`). */
+  async scheduleRetry(job: ClaimedJob, delayMs: number, error: string): Promise<boolean> {
+    const [, updated] = await this.dataSource.query<[unknown[], number]>(
+      `UPDATE meal_log_jobs
+       SET available_at = clock_timestamp() + $3 * interval '1 millisecond',
+           locked_by = NULL, last_error = $4
+       WHERE meal_log_id = $1 AND attempts = $2`,
+      [job.mealLogId, job.attempt, delayMs, error],
+    );
+    return updated === 1;
+  }
+
+  async countPending(): Promise<number> {
+    const [row] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM meal_log_jobs`,
+    );
+    return row.n;
+  }
+}

@@ -1,0 +1,51 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { MealLogView } from './meal-log.view';
+
+export type MealLogOutcomeName = 'meal_log.completed' | 'meal_log.failed';
+
+/** "A meal log finished": the typed contract MealLogs offers to whoever reacts to results. */
+export interface MealLogOutcome {
+  name: MealLogOutcomeName;
+  userId: string;
+  mealLog: MealLogView;
+}
+
+/**
+ * Reacts to outcomes. `onOutcome` runs inside the transaction that commits the result, so what it
+ * writes commits or rolls back with it; the function it may return runs once that transaction
+ * has committed.
+ */
+export interface MealLogOutcomeListener {
+  onOutcome(outcome: MealLogOutcome, manager: EntityManager): Promise<(() => void) | void>;
+}
+
+/**
+ * Announces finished meal logs to listeners registered by downstream modules (Notifications), so
+ * MealLogs depends on none of them and data flows one way.
+ */
+@Injectable()
+export class MealLogOutcomePublisher {
+  private readonly logger = new Logger('MealLogOutcome');
+  private readonly listeners: MealLogOutcomeListener[] = [];
+
+  subscribe(listener: MealLogOutcomeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Call inside the result's transaction; call what it returns after the commit. */
+  async publishInTransaction(outcome: MealLogOutcome, manager: EntityManager): Promise<() => void> {
+    const afterCommit: (() => void)[] = [];
+    for (const listener of this.listeners) {
+      const then = await listener.onOutcome(outcome, manager);
+      if (then) afterCommit.push(then);
+    }
+    return () => {
+      this.logger.log(
+        { mealLogId: outcome.mealLog.id, userId: outcome.userId, status: outcome.mealLog.status },
+        outcome.name,
+      );
+      for (const then of afterCommit) then();
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { AppConfig } from '../config/app-config';
+import { MealAnalysisError } from '../meal-analysis/meal-analysis.error';
+import type { MealAnalysis } from '../meal-analysis/meal-analysis.types';
+import { MealAnalyzer } from '../meal-analysis/meal-analyzer.port';
+import { ClaimedJob, MealLogJobRepository } from './meal-log-job.repository';
+import { MealLogOutcome, MealLogOutcomePublisher } from './meal-log-outcome.publisher';
+import { MealLogRepository } from './meal-log.repository';
+import type { MealLogView } from './meal-log.view';
+import { retryDelayMs } from './retry-policy';
+
+type Result = { kind: 'analysed'; analysis: MealAnalysis } | { kind: 'failed'; error: string };
+
+/** Decides what one claimed job attempt leads to: completed, failed, or another try later. */
+@Injectable()
+export class MealLogProcessor {
+  private readonly logger = new Logger(MealLogProcessor.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly analyzer: MealAnalyzer,
+    private readonly mealLogs: MealLogRepository,
+    private readonly jobs: MealLogJobRepository,
+    private readonly outcomes: MealLogOutcomePublisher,
+  ) {}
+
+  async process(job: ClaimedJob): Promise<void> {
+    const log = await this.mealLogs.findForProcessing(job.mealLogId);
+    if (!log) return; // deleted meanwhile; its job went with it (ON DELETE CASCADE)
+    const { maxAttempts } = this.config.jobs;
+
+    // A job claimed past its budget belongs to workers that died mid-attempt (lease expiries).
+    if (job.attempt > maxAttempts) {
+      return this.finish(job, log.userId, {
+        kind: 'failed',
+        error: `Analysis did not finish after ${maxAttempts} attempts`,
+      });
+    }
+    const started = Date.now();
+    try {
+      const analysis = await this.analyzer.analyze(log.view.text);
+      this.logger.debug({ mealLogId: job.mealLogId, ms: Date.now() - started }, 'analysed');
+      return this.finish(job, log.userId, { kind: 'analysed', analysis });
+    } catch (error) {
+      // Only the analyzer knows an input is hopeless; anything unexpected deserves another try.
+      const retryable = error instanceof MealAnalysisError ? error.retryable : true;
+      const message = error instanceof Error ? error.message : String(error);
+      if (!retryable) return this.finish(job, log.userId, { kind: 'failed', error: message });
+      if (job.attempt >= maxAttempts) {
+        return this.finish(job, log.userId, {
+          kind: 'failed',
+          error: `Analysis failed after ${job.attempt} attempts: ${message}`,
+        });
+      }
+      const delay = retryDelayMs(job.attempt, this.config.jobs.retryBaseDelayMs);
+      this.logger.warn(
+        { mealLogId: job.mealLogId, attempt: job.attempt, delayMs: delay, err: message },
+        'analysis failed, will retry',
+      );
+      await this.jobs.scheduleRetry(job, delay, message);
+    }
+  }
+
+  /**
+   * Commits the result, the status change, the job's removal and whatever the outcome's
+   * listeners record (the notification), together. The fence (`finish` on the attempt number) makes a worker whose
+   * lease expired roll back instead of overwriting the newer attempt.
+   */
+  private async finish(job: ClaimedJob, userId: string, result: Result): Promise<void> {
+    let afterCommit: (() => void) | null = null;
+    try {
+      afterCommit = await this.dataSource.transaction(async (manager) => {
+        if (!(await this.jobs.finish(manager, job))) return null;
+        const mealLog: MealLogView | null =
+          result.kind === 'analysed'
+            ? await this.mealLogs.markCompleted(manager, job.mealLogId, result.analysis)
+            : await this.mealLogs.markFailed(manager, job.mealLogId, result.error);
+        if (!mealLog) return null;
+        const outcome: MealLogOutcome = {
+          name: mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed',
+          userId,
+          mealLog,
+        };
+        return this.outcomes.publishInTransaction(outcome, manager);
+      });
+    } catch (error) {
+      // The job keeps its lease and is retried when it expires; nothing half-written remains.
+      if (isDatabaseUnavailable(error)) {
+        this.logger.warn(
+          { mealLogId: job.mealLogId },
+          'database unavailable while saving a result',
+        );
+        return;
+      }
+      throw error;
+    }
+    if (!afterCommit) {
+      this.logger.warn(
+        { mealLogId: job.mealLogId, attempt: job.attempt },
+        'stale attempt discarded',
+      );
+      return;
+    }
+    afterCommit();
+  }
+}

@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { MealAnalysis } from '../meal-analysis/meal-analysis.types';
+import type { MealLogStatus, MealLogView, MealType } from './meal-log.view';
+
+interface MealLogRow {
+  id: string;
+  status: MealLogStatus;
+  text: string;
+  meal_type: MealType | null;
+  logged_at: Date;
+  created_at: Date;
+  completed_at: Date | null;
+  items: MealLogView['items'];
+  totals: MealLogView['totals'];
+  unrecognized: string[];
+  error: string | null;
+  user_id: string;
+  /** Exact text form of created_at (microseconds), for cursors. */
+  created_at_key: string;
+}
+
+export interface OwnedMealLog {
+  userId: string;
+  view: MealLogView;
+}
+
+/** Keyset position in a user's newest-first list. */
+export interface MealLogCursor {
+  createdAt: string;
+  id: string;
+}
+
+const COLUMNS = `id, user_id, status, text, meal_type, logged_at, created_at, completed_at,
+  items, totals, unrecognized, error, created_at::text AS created_at_key`;
+
+function toView(row: MealLogRow): MealLogView {
+  return {
+    id: row.id,
+    status: row.status,
+    text: row.text,
+    mealType: row.meal_type,
+    loggedAt: row.logged_at.toISOString(),
+    createdAt: row.created_at.toISOString(),
+    completedAt: row.completed_at?.toISOString() ?? null,
+    items: row.items,
+    totals: row.totals,
+    unrecognized: row.unrecognized,
+    error: row.error,
+  };
+}
+
+@Injectable()
+export class MealLogRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Inserts the log together with its processing job (the caller's transaction). */
+  async insertWithJob(
+    manager: EntityManager,
+    log: { userId: string; text: string; mealType: MealType | null; loggedAt: Date | null },
+  ): Promise<MealLogView> {
+    const [row] = await manager.query<MealLogRow[]>(
+      `INSERT INTO meal_logs (user_id, text, meal_type, logged_at)
+       VALUES ($1, $2, $3, COALESCE($4, clock_timestamp()))
+       RETURNING ${COLUMNS}`,
+      [log.userId, log.text, log.mealType, log.loggedAt],
+    );
+    await manager.query(`INSERT INTO meal_log_jobs (meal_log_id) VALUES ($1)`, [row.id]);
+    return toView(row);
+  }
+
+  async findOwnedBy(
+    userId: string,
+    id: string,
+    manager = this.dataSource.manager,
+  ): Promise<MealLogView | null> {
+    const rows = await manager.query<MealLogRow[]>(
+      `SELECT ${COLUMNS} FROM meal_logs WHERE id = $1 AND user_id = $2`,
+      [id, userId],
+    );
+    return rows.length > 0 ? toView(rows[0]) : null;
+  }
+
+  /** For the worker: the text to analyse and whose log it is. */
+  async findForProcessing(id: string): Promise<OwnedMealLog | null> {
+    const rows = await this.dataSource.query<MealLogRow[]>(
+      `SELECT ${COLUMNS} FROM meal_logs WHERE id = $1`,
+      [id],
+    );
+    return rows.length > 0 ? { userId: rows[0].user_id, view: toView(rows[0]) } : null;
+  }
+
+  /** Newest first; fetches one extra row to know whether another page exists. */
+  async listOwnedBy(
+    userId: string,
+    limit: number,
+    after: MealLogCursor | null,
+  ): Promise<{ items: MealLogView[]; next: MealLogCursor | null }> {
+    const rows = await this.dataSource.query<MealLogRow[]>(
+      `SELECT ${COLUMNS} FROM meal_logs
+       WHERE user_id = $1
+         AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+       ORDER BY created_at DESC, id DESC
+       LIMIT $4`,
+      [userId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const next = rows.length > limit ? { createdAt: last.created_at_key, id: last.id } : null;
+    return { items: page.map(toView), next };
+  }
+
+  /** Records a successful analysis; only a log still `processing` changes. */
+  async markCompleted(
+    manager: EntityManager,
+    id: string,
+    analysis: MealAnalysis,
+  ): Promise<MealLogView | null> {
+    const rows = await manager.query<[MealLogRow[], number]>(
+      `UPDATE meal_logs
+       SET status = 'completed', items = $2, totals = $3, unrecognized = $4, error = NULL,
+           completed_at = clock_timestamp(), version = version + 1
+       WHERE id = $1 AND status = 'processing'
+       RETURNING ${COLUMNS}`,
+      [
+        id,
+        JSON.stringify(analysis.items),
+        JSON.stringify(analysis.totals),
+        JSON.stringify(analysis.unrecognized),
+      ],
+    );
+    return rows[0].length > 0 ? toView(rows[0][0]) : null;
+  }
+
+  async markFailed(manager: EntityManager, id: string, error: string): Promise<MealLogView | null> {
+    const rows = await manager.query<[MealLogRow[], number]>(
+      `UPDATE meal_logs
+       SET status = 'failed', error = $2, completed_at = clock_timestamp(), version = version + 1
+       WHERE id = $1 AND status = 'processing'
+       RETURNING ${COLUMNS}`,
+      [id, error],
+    );
+    return rows[0].length > 0 ? toView(rows[0][0]) : null;
+  }
+}

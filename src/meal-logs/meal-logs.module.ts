@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { MealAnalysisModule } from '../meal-analysis/meal-analysis.module';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
+import { MealLogJobRepository } from './meal-log-job.repository';
+import { MealLogOutcomePublisher } from './meal-log-outcome.publisher';
+import { MealLogProcessor } from './meal-log.processor';
+import { MealLogRepository } from './meal-log.repository';
+import { MealLogWorker } from './meal-log.worker';
+import { MealLogsController } from './meal-logs.controller';
+import { MealLogsService } from './meal-logs.service';
+
+@Module({
+  imports: [MealAnalysisModule],
+  controllers: [MealLogsController],
+  providers: [
+    MealLogsService,
+    MealLogRepository,
+    MealLogJobRepository,
+    IdempotencyKeyRepository,
+    MealLogProcessor,
+    MealLogWorker,
+    MealLogOutcomePublisher,
+  ],
+  exports: [MealLogOutcomePublisher],
+})
+export class MealLogsModule {}

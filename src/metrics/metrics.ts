@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The incident's success table as Prometheus metrics: are sessions kept alive by pings, and do
+ * results reach users in real time? One registry per application instance (tests start several).
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly sessionsOpen = new Gauge({
+    name: 'mealpulse_ws_sessions_open',
+    help: 'WebSocket sessions currently registered in this process',
+    registers: [this.registry],
+  });
+
+  readonly pingsReceived = new Counter({
+    name: 'mealpulse_ws_pings_received_total',
+    help: 'Pings received, by kind (protocol_ping, protocol_pong answering a server ping, json_ping)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly lastSeenUpdates = new Counter({
+    name: 'mealpulse_presence_last_seen_updates_total',
+    help: 'Times a session’s lastSeenAt was refreshed by an inbound frame',
+    registers: [this.registry],
+  });
+
+  readonly sessionsEnded = new Counter({
+    name: 'mealpulse_ws_sessions_ended_total',
+    help: 'Sessions ended, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notificationsCreated = new Counter({
+    name: 'mealpulse_notifications_created_total',
+    help: 'Notifications written to the outbox',
+    registers: [this.registry],
+  });
+
+  readonly notificationsPushed = new Counter({
+    name: 'mealpulse_notifications_pushed_total',
+    help: 'Notification frames written to a live session as they were created',
+    registers: [this.registry],
+  });
+
+  readonly notificationsReplayed = new Counter({
+    name: 'mealpulse_notifications_replayed_total',
+    help: 'Notification frames written to a session on open (replay)',
+    registers: [this.registry],
+  });
+
+  readonly notificationsAcknowledged = new Counter({
+    name: 'mealpulse_notifications_acknowledged_total',
+    help: 'Notifications marked acknowledged by an ack frame',
+    registers: [this.registry],
+  });
+
+  readonly pushesUserOffline = new Counter({
+    name: 'mealpulse_notification_pushes_user_offline_total',
+    help: 'Notifications created while the user had no live session here (kept for replay)',
+    registers: [this.registry],
+  });
+
+  readonly deliveryLatency = new Histogram({
+    name: 'mealpulse_notification_delivery_ms',
+    help: 'Milliseconds from the meal log’s completion commit to the notification frame being written',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'mealpulse_' });
+  }
+}

@@ -1,0 +1,34 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminGuard } from '../auth/admin.guard';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { AdminNotificationsQuery } from './dto/notifications.query';
+import { NotificationRepository } from './notification.repository';
+import type { NotificationDeliveryView } from './notification.view';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiForbiddenResponse({ description: 'The token lacks the admin role' })
+@UseGuards(JwtAuthGuard, AdminGuard)
+@Controller('api/v1/admin/users/:userId/notifications')
+export class AdminNotificationsController {
+  constructor(private readonly notifications: NotificationRepository) {}
+
+  @Get()
+  @ApiOperation({ summary: 'A user’s notifications, newest first, with their delivery record' })
+  async list(
+    @Param('userId') userId: string,
+    @Query() query: AdminNotificationsQuery,
+  ): Promise<{ items: NotificationDeliveryView[]; nextCursor: string | null }> {
+    const items = await this.notifications.listForAdmin(
+      userId,
+      query.limit + 1,
+      query.cursor ?? null,
+    );
+    const page = items.slice(0, query.limit);
+    return {
+      items: page,
+      nextCursor: items.length > query.limit ? String(page[page.length - 1].seq) : null,
+    };
+  }
+}

@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { MealLogOutcome } from '../meal-logs/meal-log-outcome.publisher';
+import type { NotificationDeliveryView, NotificationView } from './notification.view';
+
+interface NotificationRow {
+  id: string;
+  seq: string; // bigint arrives as text
+  event: NotificationView['event'];
+  data: NotificationView['data'];
+  created_at: Date;
+  delivered_at: Date | null;
+  acked_at: Date | null;
+  delivery_attempts: number;
+  online_sessions_at_creation: number;
+}
+
+const COLUMNS = `id, seq, event, data, created_at, delivered_at, acked_at, delivery_attempts,
+  online_sessions_at_creation`;
+
+function toView(row: NotificationRow): NotificationView {
+  return {
+    id: row.id,
+    seq: Number(row.seq),
+    event: row.event,
+    data: row.data,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+function toDeliveryView(row: NotificationRow): NotificationDeliveryView {
+  return {
+    ...toView(row),
+    deliveredAt: row.delivered_at?.toISOString() ?? null,
+    ackedAt: row.acked_at?.toISOString() ?? null,
+    deliveryAttempts: row.delivery_attempts,
+    onlineSessionsAtCreation: row.online_sessions_at_creation,
+  };
+}
+
+/** Which notifications a session replays on open. */
+export type ReplayFrom = { kind: 'unacknowledged' } | { kind: 'after'; seq: number };
+
+@Injectable()
+export class NotificationRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Writes the notification of an outcome inside the outcome's transaction. Bumping the user's
+   * sequence row locks it until commit, so a user's notifications commit in seq order.
+   */
+  async insertForOutcome(
+    manager: EntityManager,
+    outcome: MealLogOutcome,
+    onlineSessions: number,
+  ): Promise<NotificationView> {
+    const [row] = await manager.query<NotificationRow[]>(
+      `WITH next AS (
+         INSERT INTO notification_sequences (user_id, last_seq) VALUES ($1, 1)
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_sequences.last_seq + 1
+         RETURNING last_seq
+       )
+       INSERT INTO notifications (user_id, seq, event, data, meal_log_id, online_sessions_at_creation)
+       SELECT $1, next.last_seq, $2, $3, $4, $5 FROM next
+       RETURNING ${COLUMNS}`,
+      [
+        outcome.userId,
+        outcome.name,
+        JSON.stringify(outcome.mealLog),
+        outcome.mealLog.id,
+        onlineSessions,
+      ],
+    );
+    return toView(row);
+  }
+
+  /** One page of a replay, in seq order, strictly after `afterSeq`. */
+  async findForReplay(
+    userId: string,
+    from: ReplayFrom,
+    afterSeq: number,
+    limit: number,
+  ): Promise<NotificationView[]> {
+    const unackedOnly = from.kind === 'unacknowledged';
+    const rows = await this.dataSource.query<NotificationRow[]>(
+      `SELECT ${COLUMNS} FROM notifications
+       WHERE user_id = $1 AND seq > $2 AND (NOT $3 OR acked_at IS NULL)
+       ORDER BY seq
+       LIMIT $4`,
+      [userId, Math.max(afterSeq, from.kind === 'after' ? from.seq : 0), unackedOnly, limit],
+    );
+    return rows.map(toView);
+  }
+
+  /** REST catch-up: everything after `after`, acknowledged or not. */
+  async listAfter(userId: string, after: number, limit: number): Promise<NotificationView[]> {
+    return this.findForReplay(userId, { kind: 'after', seq: after }, after, limit);
+  }
+
+  /** Acknowledges the user's own notifications up to `seq`; returns how many changed. */
+  async acknowledgeUpTo(userId: string, seq: number): Promise<number> {
+    const [, count] = await this.dataSource.query<[unknown[], number]>(
+      `UPDATE notifications SET acked_at = clock_timestamp()
+       WHERE user_id = $1 AND seq <= $2 AND acked_at IS NULL`,
+      [userId, seq],
+    );
+    return count;
+  }
+
+  /** Adds delivery attempts in one statement; the first attempt also sets delivered_at. */
+  async recordDeliveries(
+    deliveries: { id: string; attempts: number; firstAt: Date }[],
+  ): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE notifications AS n
+       SET delivery_attempts = n.delivery_attempts + d.attempts,
+           delivered_at = COALESCE(n.delivered_at, d.first_at)
+       FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS d(id, attempts, first_at)
+       WHERE n.id = d.id`,
+      [
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.attempts),
+        deliveries.map((d) => d.firstAt),
+      ],
+    );
+  }
+
+  /** Admin view, newest first, paged by seq. */
+  async listForAdmin(
+    userId: string,
+    limit: number,
+    beforeSeq: number | null,
+  ): Promise<NotificationDeliveryView[]> {
+    const rows = await this.dataSource.query<NotificationRow[]>(
+      `SELECT ${COLUMNS} FROM notifications
+       WHERE user_id = $1 AND ($2::bigint IS NULL OR seq < $2)
+       ORDER BY seq DESC
+       LIMIT $3`,
+      [userId, beforeSeq, limit],
+    );
+    return rows.map(toDeliveryView);
+  }
+
+  /** Deletes up to `batchSize` acknowledged notifications older than `cutoff`; returns the count. */
+  async pruneAcknowledgedBefore(cutoff: Date, batchSize: number): Promise<number> {
+    const [, count] = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM notifications WHERE id IN (
+         SELECT id FROM notifications WHERE acked_at IS NOT NULL AND created_at < $1 LIMIT $2
+       )`,
+      [cutoff, batchSize],
+    );
+    return count;
+  }
+}

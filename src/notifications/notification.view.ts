@@ -1,0 +1,19 @@
+import type { MealLogOutcomeName } from '../meal-logs/meal-log-outcome.publisher';
+import type { MealLogView } from '../meal-logs/meal-log.view';
+
+/** A notification as clients see it (REST item, and the WebSocket frame without its `type`). */
+export interface NotificationView {
+  id: string;
+  seq: number;
+  event: MealLogOutcomeName;
+  data: MealLogView;
+  createdAt: string;
+}
+
+/** What an admin sees: the answer to "why did this user not see it?". */
+export interface NotificationDeliveryView extends NotificationView {
+  deliveredAt: string | null;
+  ackedAt: string | null;
+  deliveryAttempts: number;
+  onlineSessionsAtCreation: number;
+}

@@ -1,0 +1,54 @@
+import type { WebSocket } from 'ws';
+
+export const END_REASONS = ['closed', 'stale', 'replaced', 'expired', 'shutdown', 'lost'] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+/** What counted as a sign of life; every kind refreshes `lastSeenAt`, the ping kinds count as pings. */
+export type FrameKind = 'protocol_ping' | 'protocol_pong' | 'json_ping' | 'message';
+
+/** A session held by this process: one open WebSocket of one user's device. */
+export interface LiveSession {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly deviceId: string | null;
+  readonly connectedAt: number;
+  readonly remoteAddress: string | null;
+  readonly userAgent: string | null;
+  /** When the token used to open the session expires (epoch ms). */
+  readonly expiresAt: number;
+  readonly socket: WebSocket;
+  lastSeenAt: number;
+  pings: number;
+  /** Set once, by whoever ends the session first; later attempts see it and do nothing. */
+  endReason: EndReason | null;
+}
+
+/** The public shape of a session (admin API). */
+export interface SessionView {
+  sessionId: string;
+  userId: string;
+  deviceId: string | null;
+  connectedAt: string;
+  lastSeenAt: string;
+  pings: number;
+  remoteAddress: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditedSessionView extends SessionView {
+  endedAt: string;
+  endReason: EndReason;
+}
+
+export function toSessionView(session: LiveSession): SessionView {
+  return {
+    sessionId: session.sessionId,
+    userId: session.userId,
+    deviceId: session.deviceId,
+    connectedAt: new Date(session.connectedAt).toISOString(),
+    lastSeenAt: new Date(session.lastSeenAt).toISOString(),
+    pings: session.pings,
+    remoteAddress: session.remoteAddress,
+    userAgent: session.userAgent,
+  };
+}

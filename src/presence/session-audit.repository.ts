@@ -1,0 +1,198 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AuditedSessionView, EndReason, LiveSession } from './live-session';
+
+interface AuditedSessionRow {
+  session_id: string;
+  user_id: string;
+  device_id: string | null;
+  connected_at: Date;
+  last_seen_at: Date;
+  pings: number;
+  remote_address: string | null;
+  user_agent: string | null;
+  ended_at: Date;
+  end_reason: EndReason;
+  ended_at_key: string;
+}
+
+export interface EndedSessionFilter {
+  userId?: string;
+  endReason?: EndReason;
+  from?: Date;
+  to?: Date;
+}
+
+export interface EndedSessionCursor {
+  endedAt: string;
+  sessionId: string;
+}
+
+/** One line of a batched activity flush. */
+export interface SessionActivity {
+  sessionId: string;
+  lastSeenAt: number;
+  pings: number;
+}
+
+@Injectable()
+export class SessionAuditRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Records newly opened sessions, many in one statement. */
+  async recordOpened(sessions: LiveSession[], instanceId: string): Promise<void> {
+    if (sessions.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO ws_sessions (session_id, user_id, device_id, instance_id, connected_at, last_seen_at,
+                                pings, remote_address, user_agent)
+       SELECT s.session_id, s.user_id, s.device_id, $1, s.connected_at, s.last_seen_at, s.pings,
+              s.remote_address, s.user_agent
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::int[],
+                   $8::text[], $9::text[])
+            AS s(session_id, user_id, device_id, connected_at, last_seen_at, pings, remote_address, user_agent)
+       ON CONFLICT (session_id) DO NOTHING`,
+      [
+        instanceId,
+        sessions.map((s) => s.sessionId),
+        sessions.map((s) => s.userId),
+        sessions.map((s) => s.deviceId),
+        sessions.map((s) => new Date(s.connectedAt)),
+        sessions.map((s) => new Date(s.lastSeenAt)),
+        sessions.map((s) => s.pings),
+        sessions.map((s) => s.remoteAddress),
+        sessions.map((s) => s.userAgent),
+      ],
+    );
+  }
+
+  /** Writes the activity of many open sessions in one statement. */
+  async flushActivity(activity: SessionActivity[]): Promise<void> {
+    if (activity.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE ws_sessions AS s
+       SET last_seen_at = GREATEST(s.last_seen_at, a.last_seen_at), pings = GREATEST(s.pings, a.pings)
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[]) AS a(session_id, last_seen_at, pings)
+       WHERE s.session_id = a.session_id AND s.ended_at IS NULL`,
+      [
+        activity.map((a) => a.sessionId),
+        activity.map((a) => new Date(a.lastSeenAt)),
+        activity.map((a) => a.pings),
+      ],
+    );
+  }
+
+  /**
+   * Ends the given sessions with one reason in one statement. Only sessions still open change,
+   * so two instances (or a sweep racing a close) can never write two endings for one session;
+   * the ids returned are the ones this call ended.
+   */
+  async recordEnded(
+    sessions: SessionActivity[],
+    reason: EndReason,
+    endedAt: Date,
+  ): Promise<string[]> {
+    if (sessions.length === 0) return [];
+    const [rows] = await this.dataSource.query<[{ session_id: string }[], number]>(
+      `UPDATE ws_sessions AS s
+       SET ended_at = $4, end_reason = $5,
+           last_seen_at = GREATEST(s.last_seen_at, a.last_seen_at), pings = GREATEST(s.pings, a.pings)
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[]) AS a(session_id, last_seen_at, pings)
+       WHERE s.session_id = a.session_id AND s.ended_at IS NULL
+       RETURNING s.session_id`,
+      [
+        sessions.map((a) => a.sessionId),
+        sessions.map((a) => new Date(a.lastSeenAt)),
+        sessions.map((a) => a.pings),
+        endedAt,
+        reason,
+      ],
+    );
+    return rows.map((row) => row.session_id);
+  }
+
+  /** Marks this instance alive; other instances use it to tell a live instance from a dead one. */
+  async heartbeat(instanceId: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO presence_instances (instance_id) VALUES ($1)
+       ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = clock_timestamp()`,
+      [instanceId],
+    );
+  }
+
+  async removeInstance(instanceId: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM presence_instances WHERE instance_id = $1`, [
+      instanceId,
+    ]);
+  }
+
+  /**
+   * Ends as `lost` the open sessions of instances that stopped heart-beating (killed, crashed) or
+   * never registered. Each lost session ends at its last known sign of life.
+   */
+  async closeLostSessions(liveInstanceId: string, deadAfterMs: number): Promise<number> {
+    const [, count] = await this.dataSource.query<[unknown[], number]>(
+      `UPDATE ws_sessions AS s
+       SET ended_at = s.last_seen_at, end_reason = 'lost'
+       WHERE s.ended_at IS NULL
+         AND s.instance_id <> $1
+         AND NOT EXISTS (
+           SELECT 1 FROM presence_instances i
+           WHERE i.instance_id = s.instance_id
+             AND i.heartbeat_at > clock_timestamp() - $2 * interval '1 millisecond'
+         )`,
+      [liveInstanceId, deadAfterMs],
+    );
+    await this.dataSource.query(
+      `DELETE FROM presence_instances WHERE heartbeat_at < clock_timestamp() - $1 * interval '1 millisecond'`,
+      [deadAfterMs],
+    );
+    return count;
+  }
+
+  /** Ended sessions, newest first, keyset-paginated on (ended_at, session_id). */
+  async listEnded(
+    filter: EndedSessionFilter,
+    limit: number,
+    after: EndedSessionCursor | null,
+  ): Promise<{ items: AuditedSessionView[]; next: EndedSessionCursor | null }> {
+    const rows = await this.dataSource.query<AuditedSessionRow[]>(
+      `SELECT session_id, user_id, device_id, connected_at, last_seen_at, pings, remote_address,
+              user_agent, ended_at, end_reason, ended_at::text AS ended_at_key
+       FROM ws_sessions
+       WHERE ended_at IS NOT NULL
+         AND ($1::text IS NULL OR user_id = $1)
+         AND ($2::text IS NULL OR end_reason = $2)
+         AND ($3::timestamptz IS NULL OR ended_at >= $3)
+         AND ($4::timestamptz IS NULL OR ended_at < $4)
+         AND ($5::timestamptz IS NULL OR (ended_at, session_id) < ($5::timestamptz, $6::uuid))
+       ORDER BY ended_at DESC, session_id DESC
+       LIMIT $7`,
+      [
+        filter.userId ?? null,
+        filter.endReason ?? null,
+        filter.from ?? null,
+        filter.to ?? null,
+        after?.endedAt ?? null,
+        after?.sessionId ?? null,
+        limit + 1,
+      ],
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => ({
+        sessionId: row.session_id,
+        userId: row.user_id,
+        deviceId: row.device_id,
+        connectedAt: row.connected_at.toISOString(),
+        lastSeenAt: row.last_seen_at.toISOString(),
+        pings: row.pings,
+        remoteAddress: row.remote_address,
+        userAgent: row.user_agent,
+        endedAt: row.ended_at.toISOString(),
+        endReason: row.end_reason,
+      })),
+      next: rows.length > limit ? { endedAt: last.ended_at_key, sessionId: last.session_id } : null,
+    };
+  }
+}

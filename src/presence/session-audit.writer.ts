@@ -1,0 +1,128 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { ServiceInstance } from '../common/service-instance';
+import type { EndReason, LiveSession } from './live-session';
+import { SessionActivity, SessionAuditRepository } from './session-audit.repository';
+
+interface PendingEnd {
+  activity: SessionActivity;
+  reason: EndReason;
+  endedAt: Date;
+}
+
+function activityOf(session: LiveSession): SessionActivity {
+  return { sessionId: session.sessionId, lastSeenAt: session.lastSeenAt, pings: session.pings };
+}
+
+/**
+ * Writes the session audit without ever putting the database on the ping path: opens and ends
+ * are written at once (several in one statement when they arrive together), activity in periodic
+ * batches. Writes that fail (database down) stay queued and are retried on the next flush, and
+ * flushes never overlap, so a session's end is never written before its opening.
+ */
+@Injectable()
+export class SessionAuditWriter {
+  private readonly logger = new Logger(SessionAuditWriter.name);
+  private readonly opens = new Map<string, LiveSession>();
+  private readonly ends = new Map<string, PendingEnd>();
+  private readonly active = new Map<string, LiveSession>();
+  private flushing: Promise<void> | null = null;
+  private flushRequested = false;
+  constructor(
+    private readonly repository: SessionAuditRepository,
+    private readonly instance: ServiceInstance,
+  ) {}
+
+  opened(session: LiveSession): void {
+    this.opens.set(session.sessionId, session);
+    this.requestFlush();
+  }
+
+  /** Remembers that a session showed activity; written on the next periodic flush. */
+  touched(session: LiveSession): void {
+    this.active.set(session.sessionId, session);
+  }
+
+  ended(sessions: LiveSession[], reason: EndReason, endedAt = new Date()): void {
+    for (const session of sessions) {
+      this.active.delete(session.sessionId);
+      this.ends.set(session.sessionId, { activity: activityOf(session), reason, endedAt });
+    }
+    if (sessions.length > 0) this.requestFlush();
+  }
+
+  /** Writes everything queued (activity included) and resolves when it is written or has failed. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.flushing = this.write().finally(() => (this.flushing = null));
+    await this.flushing;
+  }
+
+  get pendingWrites(): number {
+    return this.opens.size + this.ends.size;
+  }
+
+  /** Schedules a flush on the next turn of the event loop, coalescing what is queued meanwhile. */
+  requestFlush(): void {
+    if (this.flushRequested) return;
+    this.flushRequested = true;
+    // Coalesce everything queued in this tick (a sweep, a shutdown) into one round of statements.
+    setImmediate(() => {
+      this.flushRequested = false;
+      this.flush().catch((error: unknown) =>
+        this.logger.error({ err: error }, 'session audit flush failed'),
+      );
+    });
+  }
+
+  private async write(): Promise<void> {
+    try {
+      await this.writeOpens();
+      await this.writeEnds();
+      await this.writeActivity();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      this.logger.warn(
+        `database unavailable; ${this.pendingWrites} session audit write(s) queued for retry`,
+      );
+    }
+  }
+
+  private async writeOpens(): Promise<void> {
+    if (this.opens.size === 0) return;
+    const batch = [...this.opens.values()];
+    await this.repository.recordOpened(batch, this.instance.id);
+    for (const session of batch) this.opens.delete(session.sessionId);
+  }
+
+  private async writeEnds(): Promise<void> {
+    if (this.ends.size === 0) return;
+    const byReason = new Map<EndReason, { endedAt: Date; items: PendingEnd[] }>();
+    for (const end of this.ends.values()) {
+      const group = byReason.get(end.reason) ?? { endedAt: end.endedAt, items: [] };
+      group.items.push(end);
+      byReason.set(end.reason, group);
+    }
+    for (const [reason, group] of byReason) {
+      await this.repository.recordEnded(
+        group.items.map((item) => item.activity),
+        reason,
+        group.endedAt,
+      );
+      for (const item of group.items) this.ends.delete(item.activity.sessionId);
+    }
+  }
+
+  private async writeActivity(): Promise<void> {
+    if (this.active.size === 0) return;
+    const batch = [...this.active.values()];
+    this.active.clear();
+    try {
+      await this.repository.flushActivity(batch.map(activityOf));
+    } catch (error) {
+      for (const session of batch)
+        if (session.endReason === null) this.active.set(session.sessionId, session);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { ServiceInstance } from '../common/service-instance';
+import { AppConfig } from '../config/app-config';
+import { CloseCode, closeSocket } from '../realtime/server-frames';
+import { PresenceService } from './presence.service';
+import { SessionAuditRepository } from './session-audit.repository';
+import { SessionAuditWriter } from './session-audit.writer';
+
+/** An instance silent for this many sweep intervals is taken for dead and its sessions for lost. */
+const INSTANCE_DEAD_AFTER_SWEEPS = 3;
+
+/**
+ * Every PRESENCE_SWEEP_INTERVAL_MS: closes (4408) and audits the sessions that have been silent
+ * for PRESENCE_STALE_AFTER_MS, marks this instance alive, and audits as `lost` the open sessions
+ * of instances that died. Every statement only changes rows still open, so any number of
+ * instances can sweep at once without writing an ending twice.
+ */
+@Injectable()
+export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(StaleSessionSweeper.name);
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly presence: PresenceService,
+    private readonly audit: SessionAuditWriter,
+    private readonly auditRepository: SessionAuditRepository,
+    private readonly instance: ServiceInstance,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // The first run at start-up closes the sessions a previous, killed process left open.
+    void this.runOnce();
+    this.scheduler.addInterval(
+      'stale-session-sweep',
+      setInterval(() => void this.runOnce(), this.config.presence.sweepIntervalMs),
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.scheduler.deleteInterval('stale-session-sweep');
+    await this.running;
+  }
+
+  /** One sweep; overlapping runs are skipped rather than queued. */
+  runOnce(): Promise<void> {
+    if (!this.running) this.running = this.sweep().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async sweep(): Promise<void> {
+    const stale = this.presence.endStale();
+    for (const session of stale) closeSocket(session.socket, CloseCode.stale, 'no sign of life');
+    let lost = 0;
+    try {
+      await this.audit.flush();
+      await this.auditRepository.heartbeat(this.instance.id);
+      lost = await this.auditRepository.closeLostSessions(
+        this.instance.id,
+        INSTANCE_DEAD_AFTER_SWEEPS * this.config.presence.sweepIntervalMs,
+      );
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      this.logger.warn('database unavailable; audit catches up on a later sweep');
+    }
+    this.logger.log(
+      {
+        stale: stale.length,
+        lost,
+        live: this.presence.sessionCount,
+        pendingAudit: this.audit.pendingWrites,
+      },
+      `swept ${stale.length} stale session(s), ${lost} lost`,
+    );
+  }
+}

@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { bearerToken } from '../auth/jwt-auth.guard';
+import { InvalidTokenError, TokenVerifier } from '../auth/token.verifier';
+import { AppConfig } from '../config/app-config';
+import { PresenceService } from './presence.service';
+
+const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const SEQ = /^\d{1,15}$/;
+
+/** What the upgrade established, handed to the gateway with the socket. */
+export interface UpgradeContext {
+  user: AuthenticatedUser;
+  deviceId: string | null;
+  /** `?after=<seq>`: replay everything after this seq instead of the unacknowledged. */
+  after: number | null;
+  remoteAddress: string | null;
+  userAgent: string | null;
+}
+
+export type UpgradeDecision =
+  | { accepted: true; context: UpgradeContext; release: () => void }
+  | { accepted: false; status: 400 | 401 | 403 | 429 | 503; message: string };
+
+/**
+ * Decides an upgrade before the socket exists (Nest guards only run on messages): origin, token,
+ * query parameters and the per-user session limit. Upgrades still in flight count against the
+ * limit, so a burst of parallel upgrades cannot slip past it.
+ */
+@Injectable()
+export class UpgradeAuthorizer {
+  private readonly inFlight = new Map<string, number>();
+  private accepting = true;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly verifier: TokenVerifier,
+    private readonly presence: PresenceService,
+  ) {}
+
+  /** From now on every upgrade is answered 503 (shutdown). */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  authorize(request: IncomingMessage, url: URL): UpgradeDecision {
+    if (!this.accepting)
+      return { accepted: false, status: 503, message: 'Server is shutting down' };
+
+    const origin = request.headers.origin;
+    if (origin !== undefined && !this.originAllowed(origin)) {
+      return { accepted: false, status: 403, message: 'Origin not allowed' };
+    }
+
+    let user: AuthenticatedUser;
+    try {
+      user = this.verifier.verify(
+        bearerToken(request.headers.authorization) ?? url.searchParams.get('access_token'),
+      );
+    } catch (error) {
+      if (error instanceof InvalidTokenError)
+        return { accepted: false, status: 401, message: error.message };
+      throw error;
+    }
+
+    const deviceId = url.searchParams.get('deviceId');
+    if (deviceId !== null && !DEVICE_ID.test(deviceId)) {
+      return {
+        accepted: false,
+        status: 400,
+        message: 'deviceId must be 1-64 characters of [A-Za-z0-9._-]',
+      };
+    }
+    const after = url.searchParams.get('after');
+    if (after !== null && !SEQ.test(after)) {
+      return { accepted: false, status: 400, message: 'after must be a non-negative integer seq' };
+    }
+
+    // The session this device already has is about to be replaced, so it does not count.
+    const held = this.presence
+      .sessionsOf(user.userId)
+      .filter((s) => deviceId === null || s.deviceId !== deviceId);
+    const pending = this.inFlight.get(user.userId) ?? 0;
+    if (held.length + pending >= this.config.ws.maxSessionsPerUser) {
+      return {
+        accepted: false,
+        status: 429,
+        message: `At most ${this.config.ws.maxSessionsPerUser} sessions per user`,
+      };
+    }
+    this.inFlight.set(user.userId, pending + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.inFlight.get(user.userId) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(user.userId, left);
+      else this.inFlight.delete(user.userId);
+    };
+
+    return {
+      accepted: true,
+      release,
+      context: {
+        user,
+        deviceId,
+        after: after === null ? null : Number(after),
+        remoteAddress: request.socket.remoteAddress ?? null,
+        userAgent: request.headers['user-agent']?.slice(0, 256) ?? null,
+      },
+    };
+  }
+
+  private originAllowed(origin: string): boolean {
+    try {
+      return this.config.ws.allowedOrigins.includes(new URL(origin).origin);
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Frames a client may send, validated strictly before any handler sees them. Pure functions:
+ * the table test in client-frame.parser.spec.ts is the specification.
+ */
+export type ClientFrame = { type: 'ping' } | { type: 'ack'; seq: number };
+
+export type FrameErrorCode =
+  'invalid_json' | 'binary_frame' | 'invalid_frame' | 'unknown_type' | 'rate_limited';
+
+export type ParsedFrame =
+  { ok: true; frame: ClientFrame } | { ok: false; code: FrameErrorCode; message: string };
+
+/** Keys that could reach an object's prototype if the value were ever merged into another object. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+class ForbiddenKeyError extends Error {}
+
+function fail(code: FrameErrorCode, message: string): ParsedFrame {
+  return { ok: false, code, message };
+}
+
+export function parseClientFrame(data: Buffer | string, isBinary: boolean): ParsedFrame {
+  if (isBinary)
+    return fail('binary_frame', 'Binary frames are not supported; send JSON text frames');
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString(), (key, nested: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKeyError(key);
+      return nested;
+    });
+  } catch (error) {
+    if (error instanceof ForbiddenKeyError) {
+      return fail('invalid_frame', `Key "${error.message}" is not allowed`);
+    }
+    // SyntaxError, or RangeError for nesting deep enough to exhaust the parser's stack
+    return fail('invalid_json', 'Frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('invalid_frame', 'Frame must be a JSON object with a "type"');
+  }
+  const fields = value as Record<string, unknown>;
+  if (typeof fields.type !== 'string') return fail('invalid_frame', '"type" must be a string');
+  switch (fields.type) {
+    case 'ping':
+      return { ok: true, frame: { type: 'ping' } };
+    case 'ack':
+      if (typeof fields.seq !== 'number' || !Number.isSafeInteger(fields.seq) || fields.seq < 0) {
+        return fail('invalid_frame', '"seq" must be a non-negative integer');
+      }
+      return { ok: true, frame: { type: 'ack', seq: fields.seq } };
+    default:
+      return fail('unknown_type', `Unknown frame type "${fields.type.slice(0, 64)}"`);
+  }
+}

@@ -1,0 +1,193 @@
+import type { INestApplication } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import { STATUS_CODES, IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { WebSocket, WebSocketServer } from 'ws';
+import { parseClientFrame } from './client-frame.parser';
+import { MessageRateLimiter } from './message-rate.limiter';
+import { CloseCode, sendFrame, ServerFrame } from './server-frames';
+
+/** What the application decides about an upgrade before the socket exists. */
+export interface UpgradeGate {
+  authorize(
+    request: IncomingMessage,
+    url: URL,
+  ):
+    | { accepted: true; context: unknown; release: () => void }
+    | { accepted: false; status: number; message: string };
+}
+
+export interface MealPulseWsAdapterOptions {
+  maxPayloadBytes: number;
+  maxMessagesPerSecond: number;
+  maxBufferedBytes: number;
+}
+
+/** The upgrade's context, attached to the request the gateway receives in handleConnection. */
+export const UPGRADE_CONTEXT = Symbol('mealpulse.upgradeContext');
+export type UpgradedRequest<T> = IncomingMessage & { [UPGRADE_CONTEXT]: T };
+
+type Handler = MessageMappingProperties['callback'];
+
+/**
+ * The stock WsAdapter with the parts a production socket needs:
+ * - upgrades are authorised before the handshake completes and refused with a real HTTP status
+ *   (the stock adapter accepts, or silently destroys the socket);
+ * - frames are parsed strictly and answered with an `error` frame when bad (the stock parser
+ *   drops them silently), dispatched on `type` to the gateways' @SubscribeMessage handlers, which
+ *   stay as they are;
+ * - a per-session rate limit; `maxPayload` from configuration; no permessage-deflate;
+ * - no RxJS pipeline per socket and per message: a plain listener and a Map lookup.
+ */
+export class MealPulseWsAdapter extends WsAdapter {
+  /** Several gateways may share the socket; their handlers are merged per client. */
+  private readonly handlersByClient = new WeakMap<WebSocket, Map<string, Handler>>();
+
+  constructor(
+    app: INestApplication,
+    private readonly gate: UpgradeGate,
+    private readonly options: MealPulseWsAdapterOptions,
+  ) {
+    super(app);
+  }
+
+  override create(
+    port: number,
+    options: Record<string, unknown> & { path?: string } = {},
+  ): WebSocketServer {
+    return super.create(port, {
+      ...options,
+      maxPayload: this.options.maxPayloadBytes,
+      perMessageDeflate: false,
+    }) as WebSocketServer;
+  }
+
+  protected override ensureHttpServerExists(port: number, httpServer?: Server): Server | undefined {
+    if (this.httpServersRegistry.has(port)) return undefined;
+    const server = httpServer ?? new Server();
+    this.httpServersRegistry.set(port, server);
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.handleUpgrade(port, request, socket, head),
+    );
+    return server;
+  }
+
+  override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[]): void {
+    let byType = this.handlersByClient.get(client);
+    if (byType) {
+      for (const { message, callback } of handlers) byType.set(String(message), callback);
+      return;
+    }
+    byType = new Map(handlers.map(({ message, callback }) => [String(message), callback]));
+    this.handlersByClient.set(client, byType);
+
+    const limiter = new MessageRateLimiter(this.options.maxMessagesPerSecond, Date.now());
+    const admit = (): boolean => {
+      switch (limiter.take(Date.now())) {
+        case 'allow':
+          return true;
+        case 'limit':
+          this.send(client, {
+            type: 'error',
+            code: 'rate_limited',
+            message: 'Too many messages; slow down',
+          });
+          return false;
+        case 'close':
+          client.close(CloseCode.policyViolation, 'rate limit exceeded');
+          return false;
+      }
+    };
+    // ws answers protocol pings itself; a peer flooding pings without reading the pongs is
+    // caught by the same output bound as everything else.
+    client.on('ping', () => {
+      if (admit() && client.bufferedAmount > this.options.maxBufferedBytes) client.terminate();
+    });
+    client.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!admit()) return;
+      const parsed = parseClientFrame(data, isBinary);
+      if (!parsed.ok) {
+        this.send(client, { type: 'error', code: parsed.code, message: parsed.message });
+        return;
+      }
+      const handler = byType.get(parsed.frame.type);
+      if (!handler) {
+        this.send(client, {
+          type: 'error',
+          code: 'unknown_type',
+          message: `Unknown frame type "${parsed.frame.type}"`,
+        });
+        return;
+      }
+      void this.reply(client, handler(parsed.frame, parsed.frame.type));
+    });
+  }
+
+  private async reply(client: WebSocket, result: unknown): Promise<void> {
+    try {
+      const value: unknown = isObservable(result)
+        ? await lastValueFrom(result, { defaultValue: undefined })
+        : await result;
+      if (value !== undefined && value !== null) this.send(client, value as ServerFrame);
+    } catch (error) {
+      this.logger.error(error);
+      this.send(client, {
+        type: 'error',
+        code: 'internal_error',
+        message: 'The frame could not be handled',
+      });
+    }
+  }
+
+  private send(client: WebSocket, frame: ServerFrame): void {
+    sendFrame(client, frame, this.options.maxBufferedBytes);
+  }
+
+  private handleUpgrade(
+    port: number,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): void {
+    // A peer that resets mid-handshake must not take the process down.
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'ws://localhost');
+    } catch {
+      return refuse(socket, 400, 'Malformed request URL');
+    }
+    const servers = (this.wsServersRegistry.get(port) ?? []) as (WebSocketServer & {
+      path: string;
+    })[];
+    const server = servers.find((candidate) => candidate.path === url.pathname);
+    if (!server) return refuse(socket, 404, 'No WebSocket endpoint at this path');
+
+    const decision = this.gate.authorize(request, url);
+    if (!decision.accepted) return refuse(socket, decision.status, decision.message);
+    (request as UpgradedRequest<unknown>)[UPGRADE_CONTEXT] = decision.context;
+    socket.once('close', decision.release);
+    server.handleUpgrade(request, socket, head, (ws) => {
+      decision.release();
+      server.emit('connection', ws, request);
+    });
+  }
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify({
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    message,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+      'Connection: close\r\n' +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+      body,
+  );
+}

@@ -1,0 +1,225 @@
+import { DataSource } from 'typeorm';
+import { MealLogJobRepository } from '../src/meal-logs/meal-log-job.repository';
+import { startChildApp } from './support/child-app';
+import { expectEventually } from './support/expect-eventually';
+import { FakeAnalyzer } from './support/fake-analyzer';
+import { api } from './support/http-client';
+import { startTestApp, TestApp } from './support/test-app';
+import { createTestDatabase } from './support/test-database';
+
+const NATURAL = '/api/v1/meal-logs/natural';
+
+async function statusOf(dataSource: DataSource, id: string) {
+  const [row] = await dataSource.query<
+    {
+      status: string;
+      error: string | null;
+      items: unknown[];
+    }[]
+  >(`SELECT status, error, items FROM meal_logs WHERE id = $1`, [id]);
+  return row;
+}
+
+async function pendingJobs(dataSource: DataSource): Promise<number> {
+  const [row] = await dataSource.query<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM meal_log_jobs`,
+  );
+  return row.n;
+}
+
+describe('meal log processing', () => {
+  describe('retries', () => {
+    const analyzer = new FakeAnalyzer(FakeAnalyzer.fail(503));
+    let app: TestApp;
+
+    beforeAll(async () => {
+      const url = await analyzer.start();
+      app = await startTestApp({
+        ANALYZER_URL: url,
+        JOB_MAX_ATTEMPTS: '3',
+        JOB_RETRY_BASE_DELAY_MS: '10',
+      });
+    });
+    afterAll(async () => {
+      await app.close();
+      await analyzer.stop();
+    });
+
+    it('fails a poison job after the retry budget, with a readable error', async () => {
+      const created = await api(app, 'poison')
+        .post(NATURAL)
+        .send({ text: 'poison pill' })
+        .expect(201);
+      const failed = await expectEventually(async () => {
+        const row = await statusOf(app.dataSource, created.body.id);
+        expect(row.status).toBe('failed');
+        return row;
+      });
+      expect(failed.error).toMatch(/after 3 attempts/);
+      expect(analyzer.countFor('poison pill')).toBe(3);
+      expect(await pendingJobs(app.dataSource)).toBe(0);
+    });
+
+    it('completes a job whose first attempts failed transiently', async () => {
+      let calls = 0;
+      analyzer.setBehaviour((request) =>
+        ++calls < 2 ? FakeAnalyzer.fail(500)(request) : FakeAnalyzer.succeed(request),
+      );
+      const created = await api(app, 'flaky')
+        .post(NATURAL)
+        .send({ text: 'flaky soup' })
+        .expect(201);
+      await expectEventually(async () =>
+        expect((await statusOf(app.dataSource, created.body.id)).status).toBe('completed'),
+      );
+      expect(analyzer.countFor('flaky soup')).toBe(2);
+    });
+
+    it('fails at once, without retrying, when the analyzer refuses the input', async () => {
+      analyzer.setBehaviour(FakeAnalyzer.fail(400));
+      const created = await api(app, 'refused')
+        .post(NATURAL)
+        .send({ text: 'refused text' })
+        .expect(201);
+      await expectEventually(async () =>
+        expect((await statusOf(app.dataSource, created.body.id)).status).toBe('failed'),
+      );
+      expect(analyzer.countFor('refused text')).toBe(1);
+    });
+  });
+
+  describe('leases and fencing', () => {
+    let app: TestApp;
+    let jobs: MealLogJobRepository;
+
+    beforeAll(async () => {
+      // No workers in this process: the test plays the workers itself.
+      app = await startTestApp({ JOB_CONCURRENCY: '0' });
+      jobs = app.app.get(MealLogJobRepository);
+    });
+    afterAll(() => app.close());
+
+    it('lets a stale worker neither finish nor reschedule a job re-claimed after its lease expired', async () => {
+      const created = await api(app, 'fence').post(NATURAL).send({ text: 'apple' }).expect(201);
+      const [first] = await jobs.claimNextJobs(10, 60_000, 'worker-a');
+      expect(first).toEqual({ mealLogId: created.body.id, attempt: 1 });
+      expect(await jobs.claimNextJobs(10, 60_000, 'worker-b')).toEqual([]); // leased
+
+      await app.dataSource.query(
+        `UPDATE meal_log_jobs SET available_at = now() - interval '1 second'`,
+      );
+      const [second] = await jobs.claimNextJobs(10, 60_000, 'worker-b');
+      expect(second).toEqual({ mealLogId: created.body.id, attempt: 2 });
+
+      expect(await app.dataSource.transaction((manager) => jobs.finish(manager, first))).toBe(
+        false,
+      );
+      expect(await jobs.scheduleRetry(first, 0, 'late')).toBe(false);
+      expect(await app.dataSource.transaction((manager) => jobs.finish(manager, second))).toBe(
+        true,
+      );
+      expect(await pendingJobs(app.dataSource)).toBe(0);
+    });
+  });
+
+  describe('worker processes', () => {
+    const analyzer = new FakeAnalyzer();
+    let analyzerUrl: string;
+    let database: { url: string; drop: () => Promise<void> };
+
+    beforeAll(async () => {
+      analyzerUrl = await analyzer.start();
+    });
+    beforeEach(async () => {
+      database = await createTestDatabase();
+    });
+    afterEach(() => database.drop());
+    afterAll(() => analyzer.stop());
+
+    it('completes exactly once a job whose worker process was killed mid-processing', async () => {
+      const hung: string[] = [];
+      analyzer.setBehaviour(({ text }) => hung.push(text)); // never answers
+      const doomed = await startChildApp({
+        DATABASE_URL: database.url,
+        ANALYZER_URL: analyzerUrl,
+        JOB_LEASE_MS: '1000',
+        ANALYZER_TIMEOUT_MS: '900',
+      });
+      let id: string;
+      try {
+        id = (
+          await api(doomed, 'crash').post(NATURAL).send({ text: 'killed mid-flight' }).expect(201)
+        ).body.id as string;
+        await expectEventually(() => expect(hung).toContain('killed mid-flight'));
+      } finally {
+        await doomed.kill('SIGKILL');
+      }
+
+      analyzer.setBehaviour(FakeAnalyzer.succeed);
+      const survivor = await startTestApp({
+        DATABASE_URL: database.url,
+        ANALYZER_URL: analyzerUrl,
+      });
+      try {
+        await expectEventually(
+          async () => expect((await statusOf(survivor.dataSource, id)).status).toBe('completed'),
+          { timeoutMs: 10_000 },
+        );
+        const [job] = await survivor.dataSource.query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM meal_log_jobs`,
+        );
+        expect(job.n).toBe(0);
+        expect(analyzer.countFor('killed mid-flight')).toBe(2); // the killed attempt and the one that completed
+      } finally {
+        await survivor.close();
+      }
+    });
+
+    it('never processes one job twice with two worker processes on one database', async () => {
+      analyzer.setBehaviour(FakeAnalyzer.succeed);
+      const env = {
+        DATABASE_URL: database.url,
+        ANALYZER_URL: analyzerUrl,
+        JOB_CONCURRENCY: '8',
+        JOB_POLL_INTERVAL_MS: '20',
+      };
+      const first = await startChildApp(env);
+      const second = await startChildApp(env);
+      try {
+        const texts = Array.from({ length: 120 }, (_, i) => `race meal ${i}`);
+        const targets = [first, second];
+        await Promise.all(
+          texts.map((text, i) =>
+            api(targets[i % 2], 'race')
+              .post(NATURAL)
+              .send({ text })
+              .expect(201),
+          ),
+        );
+        const probe = await startTestApp({ DATABASE_URL: database.url, JOB_CONCURRENCY: '0' });
+        try {
+          await expectEventually(
+            async () => {
+              const [row] = await probe.dataSource.query<{ done: number }[]>(
+                `SELECT count(*) FILTER (WHERE status = 'completed')::int AS done FROM meal_logs`,
+              );
+              expect(row.done).toBe(texts.length);
+            },
+            { timeoutMs: 15_000 },
+          );
+        } finally {
+          await probe.close();
+        }
+        for (const text of texts) expect(analyzer.countFor(text)).toBe(1);
+        // Both processes took part: each logs the outcomes it committed.
+        const completedBy = [first, second].map(
+          (child) => child.logs.filter((line) => line.msg === 'meal_log.completed').length,
+        );
+        expect(completedBy[0] + completedBy[1]).toBe(texts.length);
+        expect(Math.min(...completedBy)).toBeGreaterThan(0);
+      } finally {
+        await Promise.all([first.kill('SIGTERM'), second.kill('SIGTERM')]);
+      }
+    });
+  });
+});

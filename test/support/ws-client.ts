@@ -1,0 +1,180 @@
+import { WebSocket, ClientOptions } from 'ws';
+import { tokenFor } from './tokens';
+
+export interface Frame {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface WsClientOptions {
+  userId?: string;
+  token?: string;
+  deviceId?: string;
+  after?: number | string;
+  /** Send the token as ?access_token instead of the Authorization header. */
+  tokenInQuery?: boolean;
+  headers?: Record<string, string>;
+  /** false: do not answer server pings (a client that only pings on its own, or a dead one). */
+  autoPong?: boolean;
+  path?: string;
+}
+
+/**
+ * A real `ws` client that records every frame, for tests: wait for frames and for the close
+ * with bounded timeouts instead of sleeping.
+ */
+export class WsClient {
+  readonly frames: Frame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => {
+      this.frames.push(JSON.parse(data.toString()) as Frame);
+      this.notify();
+    });
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => {
+        this.notify();
+        resolve({ code, reason: reason.toString() });
+      }),
+    );
+  }
+
+  static url(baseUrl: string, options: WsClientOptions = {}): string {
+    const url = new URL(options.path ?? '/ws', baseUrl.replace(/^http/, 'ws'));
+    if (options.tokenInQuery)
+      url.searchParams.set('access_token', options.token ?? tokenFor(options.userId ?? 'user'));
+    if (options.deviceId !== undefined) url.searchParams.set('deviceId', options.deviceId);
+    if (options.after !== undefined) url.searchParams.set('after', String(options.after));
+    return url.toString();
+  }
+
+  private static open(baseUrl: string, options: WsClientOptions): WebSocket {
+    const headers: Record<string, string> = { ...options.headers };
+    if (!options.tokenInQuery && options.token !== '') {
+      headers.Authorization = `Bearer ${options.token ?? tokenFor(options.userId ?? 'user')}`;
+    }
+    const clientOptions: ClientOptions = {
+      headers,
+      perMessageDeflate: false,
+      autoPong: options.autoPong ?? true,
+    };
+    return new WebSocket(WsClient.url(baseUrl, options), clientOptions);
+  }
+
+  /** Opens a session and waits for its `welcome`. */
+  static async connect(
+    baseUrl: string,
+    options: WsClientOptions = {},
+    timeoutMs = 5_000,
+  ): Promise<WsClient> {
+    const client = new WsClient(WsClient.open(baseUrl, options));
+    await new Promise<void>((resolve, reject) => {
+      client.socket.once('open', () => resolve());
+      client.socket.once('error', reject);
+      client.socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+      );
+    });
+    await client.nextFrame((frame) => frame.type === 'welcome', timeoutMs);
+    return client;
+  }
+
+  /** Attempts an upgrade that should be refused; resolves with the HTTP status and JSON body. */
+  static async refusal(
+    baseUrl: string,
+    options: WsClientOptions = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const socket = WsClient.open(baseUrl, options);
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => {
+        socket.terminate();
+        reject(new Error('upgrade was accepted'));
+      });
+      socket.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: body ? (JSON.parse(body) as unknown) : null,
+          }),
+        );
+      });
+      socket.once('error', () => undefined);
+    });
+  }
+
+  send(frame: unknown): void {
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Waits for the first frame (already received or coming) that matches. */
+  nextFrame(predicate: (frame: Frame) => boolean, timeoutMs = 5_000, from = 0): Promise<Frame> {
+    return this.waitFor(() => this.frames.slice(from).find(predicate), timeoutMs, 'frame');
+  }
+
+  /** Waits for a frame that arrives after this call. */
+  nextNewFrame(predicate: (frame: Frame) => boolean, timeoutMs = 5_000): Promise<Frame> {
+    return this.nextFrame(predicate, timeoutMs, this.frames.length);
+  }
+
+  async closedWithin(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`socket not closed within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.closed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    if (
+      this.socket.readyState === WebSocket.OPEN ||
+      this.socket.readyState === WebSocket.CONNECTING
+    )
+      this.socket.close(1000);
+    return this.closedWithin();
+  }
+
+  private waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = find();
+        if (found !== undefined) {
+          cleanup();
+          resolve(found);
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new Error(
+            `no matching ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.frames).slice(0, 500)}`,
+          ),
+        );
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
