@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../config/config.loader';
 
 /**
  * The one DataSource definition, shared by the application (DatabaseModule), our migration CLI
@@ -19,11 +18,3 @@ export function createDataSource(url: string): DataSource {
     extra: { max: 20, connectionTimeoutMillis: 5_000 },
   });
 }
-
-/**
- * For the TypeORM CLI (`npx typeorm -d dist/src/database/data-source.js migration:show`), which
- * needs a server it can reach: DATABASE_URL must be set. `npm run migration:run` also handles the
- * embedded database.
- */
-const cliUrl = loadConfig().database.url;
-export default cliUrl === null ? undefined : createDataSource(cliUrl);

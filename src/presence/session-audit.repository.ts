@@ -35,6 +35,10 @@ export interface SessionActivity {
   pings: number;
 }
 
+export interface EndedSession extends SessionActivity {
+  endedAt: Date;
+}
+
 @Injectable()
 export class SessionAuditRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -86,24 +90,21 @@ export class SessionAuditRepository {
    * so two instances (or a sweep racing a close) can never write two endings for one session;
    * the ids returned are the ones this call ended.
    */
-  async recordEnded(
-    sessions: SessionActivity[],
-    reason: EndReason,
-    endedAt: Date,
-  ): Promise<string[]> {
+  async recordEnded(sessions: EndedSession[], reason: EndReason): Promise<string[]> {
     if (sessions.length === 0) return [];
     const [rows] = await this.dataSource.query<[{ session_id: string }[], number]>(
       `UPDATE ws_sessions AS s
-       SET ended_at = $4, end_reason = $5,
+       SET ended_at = a.ended_at, end_reason = $5,
            last_seen_at = GREATEST(s.last_seen_at, a.last_seen_at), pings = GREATEST(s.pings, a.pings)
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[]) AS a(session_id, last_seen_at, pings)
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::timestamptz[])
+            AS a(session_id, last_seen_at, pings, ended_at)
        WHERE s.session_id = a.session_id AND s.ended_at IS NULL
        RETURNING s.session_id`,
       [
         sessions.map((a) => a.sessionId),
         sessions.map((a) => new Date(a.lastSeenAt)),
         sessions.map((a) => a.pings),
-        endedAt,
+        sessions.map((a) => a.endedAt),
         reason,
       ],
     );

@@ -2,12 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { ServiceInstance } from '../common/service-instance';
 import type { EndReason, LiveSession } from './live-session';
-import { SessionActivity, SessionAuditRepository } from './session-audit.repository';
+import { EndedSession, SessionActivity, SessionAuditRepository } from './session-audit.repository';
 
 interface PendingEnd {
-  activity: SessionActivity;
+  session: EndedSession;
   reason: EndReason;
-  endedAt: Date;
 }
 
 function activityOf(session: LiveSession): SessionActivity {
@@ -46,7 +45,7 @@ export class SessionAuditWriter {
   ended(sessions: LiveSession[], reason: EndReason, endedAt = new Date()): void {
     for (const session of sessions) {
       this.active.delete(session.sessionId);
-      this.ends.set(session.sessionId, { activity: activityOf(session), reason, endedAt });
+      this.ends.set(session.sessionId, { session: { ...activityOf(session), endedAt }, reason });
     }
     if (sessions.length > 0) this.requestFlush();
   }
@@ -97,20 +96,23 @@ export class SessionAuditWriter {
 
   private async writeEnds(): Promise<void> {
     if (this.ends.size === 0) return;
-    const byReason = new Map<EndReason, { endedAt: Date; items: PendingEnd[] }>();
-    for (const end of this.ends.values()) {
-      const group = byReason.get(end.reason) ?? { endedAt: end.endedAt, items: [] };
-      group.items.push(end);
-      byReason.set(end.reason, group);
+    const byReason = new Map<EndReason, EndedSession[]>();
+    let deferred = false;
+    for (const { session, reason } of this.ends.values()) {
+      // Opened after this flush wrote its opens: its row does not exist yet, so end it next time.
+      if (this.opens.has(session.sessionId)) {
+        deferred = true;
+        continue;
+      }
+      const group = byReason.get(reason);
+      if (group) group.push(session);
+      else byReason.set(reason, [session]);
     }
-    for (const [reason, group] of byReason) {
-      await this.repository.recordEnded(
-        group.items.map((item) => item.activity),
-        reason,
-        group.endedAt,
-      );
-      for (const item of group.items) this.ends.delete(item.activity.sessionId);
+    for (const [reason, sessions] of byReason) {
+      await this.repository.recordEnded(sessions, reason);
+      for (const session of sessions) this.ends.delete(session.sessionId);
     }
+    if (deferred) this.requestFlush();
   }
 
   private async writeActivity(): Promise<void> {

@@ -64,6 +64,21 @@ export class MealPulseWsAdapter extends WsAdapter {
     }) as WebSocketServer;
   }
 
+  /**
+   * A client's protocol error (oversized frame, invalid UTF-8, bad opcode) is the client's fault:
+   * ws has already closed that socket with the matching code (1009, 1007, 1002), so it is worth a
+   * warning, not an error. A listener must exist either way, or the error would crash the process.
+   */
+  override bindErrorHandler(server: WebSocketServer): WebSocketServer {
+    server.on('connection', (socket: WebSocket) =>
+      socket.on('error', (error: Error & { code?: string }) =>
+        this.logger.warn(`closed a client for a protocol error: ${error.code ?? error.message}`),
+      ),
+    );
+    server.on('error', (error: Error) => this.logger.error(error));
+    return server;
+  }
+
   protected override ensureHttpServerExists(port: number, httpServer?: Server): Server | undefined {
     if (this.httpServersRegistry.has(port)) return undefined;
     const server = httpServer ?? new Server();

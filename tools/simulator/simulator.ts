@@ -66,6 +66,8 @@ interface SimUser {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A wait that does not keep the process alive once the run is over. */
+const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Behaves like the iOS app for many users at once: one WebSocket per device with protocol pings
@@ -237,7 +239,7 @@ export class Simulator {
 
   /** The app's safety net: poll only when the socket did not deliver within the window. */
   private async fallback(user: SimUser, meal: Meal): Promise<void> {
-    await sleep(this.options.fallbackAfterMs);
+    await idle(this.options.fallbackAfterMs);
     while (meal.resolvedAt === null && !this.stopped) {
       this.polls++;
       const response = await fetch(new URL(`/api/v1/meal-logs/${meal.id}`, this.options.url), {
@@ -251,7 +253,7 @@ export class Simulator {
           return;
         }
       }
-      await sleep(1_000);
+      await idle(1_000);
     }
   }
 
