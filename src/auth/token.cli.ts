@@ -21,6 +21,7 @@ function main(): void {
   if (!userId || positionals.length !== 1) {
     throw new Error('usage: npm run token -- <userId> [--admin] [--ttl 1h]');
   }
+  if (userId.length > 128) throw new Error('userId must be 1-128 characters');
   const config = loadConfig();
   if (config.auth.usingDevSecret) {
     process.stderr.write('warning: JWT_SECRET is unset; signing with the development secret\n');

@@ -7,6 +7,7 @@ import { loadConfig } from '../config/config.loader';
 import { createDataSource } from './data-source';
 
 const { url } = loadConfig().database;
-if (url === null) throw new Error('DATABASE_URL must be set for the TypeORM CLI (or use npm run migration:run)');
+if (url === null)
+  throw new Error('DATABASE_URL must be set for the TypeORM CLI (or use npm run migration:run)');
 
 export default createDataSource(url);

@@ -25,8 +25,7 @@ export function loggerOptions(config: AppConfig): Params {
           url: req.url.replace(/access_token=[^&]*/g, 'access_token=[Redacted]'),
         }),
       },
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : 'info',
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
       autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
     },
   };

@@ -93,7 +93,7 @@ export class PresenceGateway
     const session = this.presence.sessionOf(socket);
     if (!session) return;
     clearTimeout(this.expiryTimers.get(session));
-    this.presence.end(session, 'closed'); // a no-op when the server ended it first
+    this.presence.unregister(session, 'closed'); // a no-op when the server ended it first
     this.logger.log(
       {
         userId: session.userId,
@@ -146,7 +146,7 @@ export class PresenceGateway
     const timer = setTimeout(
       () => {
         if (Date.now() < session.expiresAt) return this.armExpiry(session);
-        if (this.presence.end(session, 'expired')) {
+        if (this.presence.unregister(session, 'expired')) {
           closeSocket(session.socket, CloseCode.tokenExpired, 'access token expired');
         }
       },

@@ -52,7 +52,7 @@ export class PresenceService {
     this.audit.opened(session);
     this.metrics.sessionsOpen.inc();
 
-    const replaced = previous && this.end(previous, 'replaced') ? previous : null;
+    const replaced = previous && this.unregister(previous, 'replaced') ? previous : null;
     return { session, replaced };
   }
 
@@ -76,7 +76,7 @@ export class PresenceService {
    * Ends a session for `reason` unless it has already ended (a close racing a sweep, a replace
    * or a shutdown); returns whether this call ended it.
    */
-  end(session: LiveSession, reason: EndReason): boolean {
+  unregister(session: LiveSession, reason: EndReason): boolean {
     return this.endMany([session], reason).length === 1;
   }
 
