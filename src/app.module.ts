@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { CommonModule } from './common/common.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { AppConfig } from './config/app-config';
@@ -27,6 +28,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         CommonModule,
         MetricsModule,
+        ClusterModule,
         DatabaseModule,
         AuthModule,
         HealthModule,

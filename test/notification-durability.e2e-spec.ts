@@ -70,7 +70,7 @@ describe('notification durability', () => {
 
     it('terminates a session that stopped reading, and replays its notification when it returns', async () => {
       const reader = await WsClient.connect(app.baseUrl, { userId: 'slow-reader' });
-      const [session] = app.app.get(PresenceService).sessionsOf('slow-reader');
+      const [session] = app.app.get(PresenceService).localSessionsOf('slow-reader');
       // The client stops reading; fill the kernel buffers so the server's own queue grows.
       (reader.socket as unknown as { _socket: { pause(): void } })._socket.pause();
       const filler = Buffer.alloc(1 << 20);
@@ -83,7 +83,7 @@ describe('notification durability', () => {
       const id = (await api(app, 'slow-reader').post(NATURAL).send({ text: 'a pear' }).expect(201))
         .body.id as string;
       await expectEventually(() =>
-        expect(app.app.get(PresenceService).sessionsOf('slow-reader')).toEqual([]),
+        expect(app.app.get(PresenceService).localSessionsOf('slow-reader')).toEqual([]),
       );
       const [row] = await rows(app.dataSource, 'slow-reader');
       expect(row).toMatchObject({ delivered_at: null, acked_at: null });

@@ -51,7 +51,7 @@ async function expectOnlineThroughout(
   const until = Date.now() + durationMs;
   let checks = 0;
   while (Date.now() < until) {
-    expect(presence.isOnline(userId)).toBe(true);
+    expect(await presence.isOnline(userId)).toBe(true);
     expect((await adminUser(app, userId)).online).toBe(true);
     expect(client.isOpen()).toBe(true);
     checks++;
@@ -114,7 +114,7 @@ describe('WebSocket presence', () => {
         const { sessionId } = client.frames[0] as unknown as { sessionId: string };
         const closed = await client.closedWithin(STALE_AFTER_MS * 5);
         expect(closed.code).toBe(4408);
-        expect(app.app.get(PresenceService).isOnline('silent')).toBe(false);
+        expect(await app.app.get(PresenceService).isOnline('silent')).toBe(false);
         expect(await adminUser(app, 'silent')).toMatchObject({ online: false, sessions: [] });
         await expectEventually(async () =>
           expect(await endReasonOf(app.dataSource, sessionId)).toBe('stale'),
@@ -136,8 +136,8 @@ describe('WebSocket presence', () => {
         expect(response).toMatch(/^HTTP\/1.1 101/);
         socket.pause(); // never read again: answers neither pings nor the close frame
         const presence = app.app.get(PresenceService);
-        const [session] = presence.sessionsOf('raw-tcp');
-        await expectEventually(() => expect(presence.isOnline('raw-tcp')).toBe(false), {
+        const [session] = presence.localSessionsOf('raw-tcp');
+        await expectEventually(async () => expect(await presence.isOnline('raw-tcp')).toBe(false), {
           timeoutMs: 3_000,
         });
         // The closing handshake never completes, so the server terminates the connection itself.
@@ -188,7 +188,7 @@ describe('WebSocket presence', () => {
         });
         const oldSessionId = (old.frames[0] as unknown as { sessionId: string }).sessionId;
         const onlineWhenOldClosed = new Promise<boolean>((resolve) =>
-          old.socket.once('close', () => resolve(presence.isOnline('replaced'))),
+          old.socket.once('close', () => void presence.isOnline('replaced').then(resolve)),
         );
         const fresh = await WsClient.connect(app.baseUrl, {
           userId: 'replaced',
@@ -196,7 +196,7 @@ describe('WebSocket presence', () => {
         });
         expect((await old.closedWithin()).code).toBe(4409);
         expect(await onlineWhenOldClosed).toBe(true);
-        expect(presence.sessionsOf('replaced').map((s) => s.sessionId)).toEqual([
+        expect(presence.localSessionsOf('replaced').map((s) => s.sessionId)).toEqual([
           (fresh.frames[0] as unknown as { sessionId: string }).sessionId,
         ]);
         await expectEventually(async () =>

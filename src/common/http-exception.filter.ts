@@ -86,11 +86,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const answer = exception.getResponse();
-      const message =
-        typeof answer === 'object' && answer !== null && 'message' in answer
-          ? (answer as { message: string | string[] }).message
-          : exception.message;
-      return { statusCode, error: reason(statusCode), message };
+      if (typeof answer === 'object' && answer !== null && 'message' in answer) {
+        // Keep extra detail a handler chose to send (e.g. readiness checks).
+        const { message, ...details } = answer as { message: string | string[] };
+        return { ...details, statusCode, error: reason(statusCode), message };
+      }
+      return { statusCode, error: reason(statusCode), message: exception.message };
     }
     if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
       return {

@@ -46,6 +46,15 @@ export abstract class AppConfig {
     /** Acknowledged notifications older than this are deleted. */
     readonly retentionDays: number;
     readonly pruneIntervalMs: number;
+    /** How often notifications never written to a socket are pushed again to online users. */
+    readonly repushIntervalMs: number;
+  };
+  abstract readonly redis: {
+    /** `null`: a single instance with in-memory presence; set: instances share presence and deliver across. */
+    readonly url: string | null;
+    readonly keyPrefix: string;
+    /** How often this instance writes its sessions' leases (lastSeenAt) to Redis. */
+    readonly presenceFlushIntervalMs: number;
   };
   abstract readonly ws: {
     readonly heartbeatIntervalMs: number;

@@ -93,6 +93,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const staleAfterMs = integer(env, 'PRESENCE_STALE_AFTER_MS', 90_000, 1);
   const leaseMs = integer(env, 'JOB_LEASE_MS', 30_000, 100);
+  const presenceFlushIntervalMs = integer(
+    env,
+    'REDIS_PRESENCE_FLUSH_INTERVAL_MS',
+    Math.max(10, Math.min(1_000, Math.floor(staleAfterMs / 4))),
+    10,
+  );
+  // Other instances judge freshness from these writes, so they must come well inside the window.
+  if (presenceFlushIntervalMs * 2 > staleAfterMs) {
+    throw new ConfigError(
+      'REDIS_PRESENCE_FLUSH_INTERVAL_MS',
+      `must be at most half of PRESENCE_STALE_AFTER_MS (${staleAfterMs})`,
+    );
+  }
   const analyzerTimeoutMs = integer(env, 'ANALYZER_TIMEOUT_MS', 5_000, 1);
   // A call still running when its lease ends would be duplicated by another worker.
   if (analyzerTimeoutMs >= leaseMs) {
@@ -133,6 +146,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     notifications: {
       retentionDays: integer(env, 'NOTIFICATION_RETENTION_DAYS', 30, 1, 3650),
       pruneIntervalMs: integer(env, 'NOTIFICATION_PRUNE_INTERVAL_MS', 3_600_000, 1_000),
+      repushIntervalMs: integer(env, 'NOTIFICATION_REPUSH_INTERVAL_MS', 10_000, 100),
+    },
+    redis: {
+      url: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+      keyPrefix: raw(env, 'REDIS_KEY_PREFIX') ?? 'mealpulse:',
+      presenceFlushIntervalMs,
     },
     ws: {
       heartbeatIntervalMs: integer(env, 'WS_HEARTBEAT_INTERVAL_MS', 30_000, 1),

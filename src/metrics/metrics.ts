@@ -72,6 +72,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly redisMessagesPublished = new Counter({
+    name: 'mealpulse_redis_messages_published_total',
+    help: 'Messages published to other instances through Redis, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly redisPresenceCommands = new Counter({
+    name: 'mealpulse_redis_presence_commands_total',
+    help: 'Redis commands sent by the presence store (leases and reads)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mealpulse_' });
   }

@@ -92,6 +92,23 @@ export class NotificationRepository {
     return rows.map(toView);
   }
 
+  /**
+   * Notifications of these users that no socket ever received and nobody acknowledged, older than
+   * `olderThanMs` (younger ones may simply be on their way). For the periodic re-push.
+   */
+  async findUndelivered(userIds: string[], olderThanMs: number, limit: number): Promise<(NotificationView & { userId: string })[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.dataSource.query<(NotificationRow & { user_id: string })[]>(
+      `SELECT ${COLUMNS}, user_id FROM notifications
+       WHERE user_id = ANY($1) AND acked_at IS NULL AND delivered_at IS NULL
+         AND created_at < clock_timestamp() - $2 * interval '1 millisecond'
+       ORDER BY user_id, seq
+       LIMIT $3`,
+      [userIds, olderThanMs, limit],
+    );
+    return rows.map((row) => ({ ...toView(row), userId: row.user_id }));
+  }
+
   /** REST catch-up: everything after `after`, acknowledged or not. */
   async listAfter(userId: string, after: number, limit: number): Promise<NotificationView[]> {
     return this.findForReplay(userId, { kind: 'after', seq: after }, after, limit);

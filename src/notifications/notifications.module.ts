@@ -6,6 +6,7 @@ import { DeliveryLedgerWriter } from './delivery-ledger.writer';
 import { NotificationDelivery } from './notification-delivery';
 import { NotificationPruner } from './notification.pruner';
 import { NotificationRepository } from './notification.repository';
+import { NotificationRepusher } from './notification.repusher';
 import { NotificationsController } from './notifications.controller';
 import { NotificationsGateway } from './notifications.gateway';
 import { NotificationsService } from './notifications.service';
@@ -21,6 +22,7 @@ import { NotificationsService } from './notifications.service';
     DeliveryLedgerWriter,
     NotificationsGateway,
     NotificationPruner,
+    NotificationRepusher,
   ],
 })
 export class NotificationsModule {}

@@ -7,6 +7,7 @@ import {
   MealLogOutcomePublisher,
 } from '../meal-logs/meal-log-outcome.publisher';
 import type { LiveSession } from '../presence/live-session';
+import { ClusterBus } from '../cluster/cluster-bus.port';
 import { PresenceService } from '../presence/presence.service';
 import { SessionOpenedHooks } from '../presence/session-opened.hooks';
 import { NotificationDelivery } from './notification-delivery';
@@ -29,19 +30,28 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     private readonly notifications: NotificationRepository,
     private readonly delivery: NotificationDelivery,
     private readonly metrics: Metrics,
+    private readonly bus: ClusterBus,
   ) {}
 
   onModuleInit(): void {
     this.outcomes.subscribe(this);
     this.sessionOpened.register((session, after) => this.replay(session, after));
+    // Another instance created a notification for a user with sessions here.
+    this.bus.on('notification', ({ userId, notification, committedAt }) =>
+      this.delivery.push(this.presence.localSessionsOf(userId), notification, committedAt),
+    );
   }
 
   async onOutcome(outcome: MealLogOutcome, manager: EntityManager): Promise<() => void> {
     // Presence only decides whether to push now; the notification exists either way.
-    const online = this.presence.sessionsOf(outcome.userId).length;
+    const online = (await this.presence.sessionsOf(outcome.userId)).length;
     const notification = await this.notifications.insertForOutcome(manager, outcome, online);
     this.metrics.notificationsCreated.inc();
-    return () => this.push(outcome.userId, notification, Date.now());
+    return () => {
+      this.push(outcome.userId, notification, Date.now()).catch((error: unknown) =>
+        this.logger.error({ err: error, notificationId: notification.id }, 'push failed; replay and re-push will deliver'),
+      );
+    };
   }
 
   async acknowledge(userId: string, seq: number): Promise<number> {
@@ -54,17 +64,22 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     return this.notifications.listAfter(userId, after, limit);
   }
 
-  private push(userId: string, notification: NotificationView, committedAt: number): void {
-    const sessions = this.presence.sessionsOf(userId);
-    if (sessions.length === 0) {
-      this.metrics.pushesUserOffline.inc();
-      this.logger.log(
-        { userId, notificationId: notification.id, seq: notification.seq },
-        'user offline; kept for replay',
-      );
-      return;
+  /**
+   * Writes to this instance's sessions of the user at once, and hands the notification to each
+   * other instance holding one of its sessions: one message per instance, not one per session,
+   * and none to instances without one. Whatever does not arrive is replayed or re-pushed later.
+   */
+  private async push(userId: string, notification: NotificationView, committedAt: number): Promise<void> {
+    const local = this.presence.localSessionsOf(userId);
+    if (local.length > 0) this.delivery.push(local, notification, committedAt);
+    const others = await this.presence.otherInstancesOf(userId);
+    for (const instanceId of others) {
+      await this.bus.send(instanceId, { kind: 'notification', userId, notification, committedAt });
     }
-    this.delivery.push(sessions, notification, committedAt);
+    if (local.length === 0 && others.length === 0) {
+      this.metrics.pushesUserOffline.inc();
+      this.logger.log({ userId, notificationId: notification.id, seq: notification.seq }, 'user offline; kept for replay');
+    }
   }
 
   private replay(session: LiveSession, after: number | null): Promise<void> {

@@ -16,7 +16,7 @@ export class AdminPresenceController {
 
   @Get()
   @ApiOperation({ summary: 'Who is online now: counts, and users with their live sessions' })
-  overview(@Query() query: OnlineUsersQuery): PresenceOverview {
+  overview(@Query() query: OnlineUsersQuery): Promise<PresenceOverview> {
     return this.adminPresence.overview(query.limit);
   }
 
@@ -30,7 +30,7 @@ export class AdminPresenceController {
 
   @Get('users/:userId')
   @ApiOperation({ summary: 'One user: online or not, last seen, live sessions' })
-  user(@Param('userId') userId: string): UserPresence {
+  user(@Param('userId') userId: string): Promise<UserPresence> {
     return this.adminPresence.user(userId);
   }
 }

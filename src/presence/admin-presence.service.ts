@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain.error';
 import type { AuditedSessionsQuery } from './dto/admin-presence.query';
-import { AuditedSessionView, SessionView, toSessionView } from './live-session';
+import { AppConfig } from '../config/app-config';
+import type { AuditedSessionView, SessionView } from './live-session';
+import type { SessionRecord } from './presence-store.port';
 import { PresenceService } from './presence.service';
 import { EndedSessionCursor, SessionAuditRepository } from './session-audit.repository';
+import { isFresh, latestSeen } from './staleness';
 
 export interface UserPresence {
   userId: string;
@@ -16,6 +19,11 @@ export interface PresenceOverview {
   onlineUsers: number;
   sessions: number;
   users: { userId: string; lastSeenAt: string; sessions: SessionView[] }[];
+}
+
+/** The contract's Session has no instance: which process holds it is an operator's concern. */
+function withoutInstance({ instanceId: _instanceId, ...session }: SessionRecord): SessionView {
+  return session;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -41,33 +49,33 @@ function decodeCursor(value: string): EndedSessionCursor {
 @Injectable()
 export class AdminPresenceService {
   constructor(
+    private readonly config: AppConfig,
     private readonly presence: PresenceService,
     private readonly audit: SessionAuditRepository,
   ) {}
 
-  overview(limit: number): PresenceOverview {
-    const now = Date.now();
-    const online = new Set(this.presence.onlineUsers(now));
-    const users = this.presence
-      .users()
-      .filter(({ userId }) => online.has(userId))
-      .map(({ userId, sessions }) => ({
+  async overview(limit: number): Promise<PresenceOverview> {
+    const { onlineUsers, sessions, users } = await this.presence.overview(limit);
+    return {
+      onlineUsers,
+      sessions,
+      users: users.map(({ userId, lastSeenAt, sessions: userSessions }) => ({
         userId,
-        lastSeenAt: new Date(this.presence.lastSeenAt(userId) ?? now).toISOString(),
-        sessions: sessions.map(toSessionView),
-      }))
-      .sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt))
-      .slice(0, limit);
-    return { onlineUsers: online.size, sessions: this.presence.sessionCount, users };
+        lastSeenAt: new Date(lastSeenAt).toISOString(),
+        sessions: userSessions.map(withoutInstance),
+      })),
+    };
   }
 
-  user(userId: string): UserPresence {
-    const lastSeenAt = this.presence.lastSeenAt(userId);
+  async user(userId: string): Promise<UserPresence> {
+    const now = Date.now();
+    const sessions = await this.presence.sessionsOf(userId);
+    const lastSeenAt = latestSeen(sessions.map((s) => Date.parse(s.lastSeenAt)));
     return {
       userId,
-      online: this.presence.isOnline(userId),
+      online: lastSeenAt !== null && isFresh(lastSeenAt, now, this.config.presence.staleAfterMs),
       lastSeenAt: lastSeenAt === null ? null : new Date(lastSeenAt).toISOString(),
-      sessions: this.presence.sessionsOf(userId).map(toSessionView),
+      sessions: sessions.map(withoutInstance),
     };
   }
 

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, OnModuleInit } from '@nestjs/common';
 import {
   ConnectedSocket,
   OnGatewayConnection,
@@ -8,6 +8,7 @@ import {
 } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { ClusterBus } from '../cluster/cluster-bus.port';
 import { AppConfig } from '../config/app-config';
 import { UPGRADE_CONTEXT, UpgradedRequest } from '../realtime/mealpulse-ws.adapter';
 import { CloseCode, closeSocket, sendFrame, ServerFrame } from '../realtime/server-frames';
@@ -39,7 +40,18 @@ export class PresenceGateway
     private readonly audit: SessionAuditWriter,
     private readonly authorizer: UpgradeAuthorizer,
     private readonly openedHooks: SessionOpenedHooks,
+    private readonly bus: ClusterBus,
   ) {}
+
+  /** A newer session of the same device opened on another instance: this one is replaced. */
+  onModuleInit(): void {
+    this.bus.on('end_session', ({ sessionId }) => {
+      const session = this.presence.localSession(sessionId);
+      if (session && this.presence.unregister(session, 'replaced')) {
+        closeSocket(session.socket, CloseCode.replaced, 'replaced by a newer session of this device');
+      }
+    });
+  }
 
   handleConnection(socket: WebSocket, request: UpgradedRequest<UpgradeContext>): void {
     const context = request[UPGRADE_CONTEXT];

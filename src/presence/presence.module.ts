@@ -1,7 +1,15 @@
 import { Module } from '@nestjs/common';
+import { RedisConnection } from '../cluster/redis.connection';
+import { ServiceInstance } from '../common/service-instance';
+import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics';
 import { AdminPresenceController } from './admin-presence.controller';
 import { AdminPresenceService } from './admin-presence.service';
+import { LocalSessions } from './local-sessions';
+import { MemoryPresenceStore } from './memory-presence.store';
+import { PresenceStore } from './presence-store.port';
 import { PresenceGateway } from './presence.gateway';
+import { RedisPresenceStore } from './redis-presence.store';
 import { PresenceService } from './presence.service';
 import { ServerHeartbeat } from './server-heartbeat';
 import { SessionAuditRepository } from './session-audit.repository';
@@ -14,6 +22,22 @@ import { UpgradeAuthorizer } from './upgrade.authorizer';
   controllers: [AdminPresenceController],
   providers: [
     PresenceService,
+    LocalSessions,
+    {
+      // In memory for one instance; shared through Redis when REDIS_URL is set.
+      provide: PresenceStore,
+      inject: [AppConfig, LocalSessions, ServiceInstance, Metrics, RedisConnection],
+      useFactory: (
+        config: AppConfig,
+        local: LocalSessions,
+        instance: ServiceInstance,
+        metrics: Metrics,
+        redis: RedisConnection | null,
+      ): PresenceStore =>
+        redis === null
+          ? new MemoryPresenceStore(config, local, instance)
+          : new RedisPresenceStore(config, redis, local, instance, metrics),
+    },
     PresenceGateway,
     UpgradeAuthorizer,
     SessionAuditRepository,
@@ -23,6 +47,6 @@ import { UpgradeAuthorizer } from './upgrade.authorizer';
     ServerHeartbeat,
     AdminPresenceService,
   ],
-  exports: [PresenceService, UpgradeAuthorizer, SessionOpenedHooks],
+  exports: [PresenceService, PresenceStore, UpgradeAuthorizer, SessionOpenedHooks],
 })
 export class PresenceModule {}

@@ -1,58 +1,49 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
+import { ClusterBus } from '../cluster/cluster-bus.port';
+import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import type { EndReason, FrameKind, LiveSession } from './live-session';
+import { LocalSessions } from './local-sessions';
+import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
 import { SessionAuditWriter } from './session-audit.writer';
-import { isFresh, isStale, latestSeen } from './staleness';
+import { isFresh, isStale } from './staleness';
 
 export type NewSession = Omit<LiveSession, 'lastSeenAt' | 'pings' | 'endReason'>;
 
 /**
- * Who is connected, from this process's point of view: sessions by id with a per-user and a
- * per-device index. Every inbound frame refreshes a session in memory only (O(1), no I/O); the
- * audit trail is written around it by SessionAuditWriter.
+ * Who is connected. This process's sessions live in LocalSessions (with their sockets); every
+ * inbound frame refreshes one in memory only (O(1), no I/O). The PresenceStore shares them with
+ * the other instances, and SessionAuditWriter records their lives in PostgreSQL.
  */
 @Injectable()
 export class PresenceService {
   private readonly logger = new Logger(PresenceService.name);
-  private readonly sessions = new Map<string, LiveSession>();
-  private readonly byUser = new Map<string, Set<LiveSession>>();
-  private readonly byDevice = new Map<string, LiveSession>();
-  private readonly bySocket = new WeakMap<WebSocket, LiveSession>();
 
   constructor(
     private readonly config: AppConfig,
+    private readonly local: LocalSessions,
+    private readonly store: PresenceStore,
     private readonly audit: SessionAuditWriter,
+    private readonly bus: ClusterBus,
+    private readonly instance: ServiceInstance,
     private readonly metrics: Metrics,
   ) {}
 
   /**
    * Registers a new session. A previous session of the same user and device is ended as
-   * `replaced` and returned for the caller to close: the new one is registered first, so the user
-   * is never without a session in between.
+   * `replaced`: here it is returned for the caller to close; on another instance that instance is
+   * told to close it. The new session is registered first, so the user is never offline between.
    */
   register(input: NewSession): { session: LiveSession; replaced: LiveSession | null } {
-    const session: LiveSession = {
-      ...input,
-      lastSeenAt: input.connectedAt,
-      pings: 0,
-      endReason: null,
-    };
-    const deviceKey =
-      session.deviceId === null ? null : `${session.userId}\u0000${session.deviceId}`;
-    const previous = deviceKey === null ? undefined : this.byDevice.get(deviceKey);
-
-    this.sessions.set(session.sessionId, session);
-    let userSessions = this.byUser.get(session.userId);
-    if (!userSessions) this.byUser.set(session.userId, (userSessions = new Set()));
-    userSessions.add(session);
-    if (deviceKey !== null) this.byDevice.set(deviceKey, session);
-    this.bySocket.set(session.socket, session);
+    const session: LiveSession = { ...input, lastSeenAt: input.connectedAt, pings: 0, endReason: null };
+    const previous = this.local.add(session);
+    this.store.opened(session);
     this.audit.opened(session);
     this.metrics.sessionsOpen.inc();
-
     const replaced = previous && this.unregister(previous, 'replaced') ? previous : null;
+    if (session.deviceId !== null) void this.replaceOnOtherInstances(session);
     return { session, replaced };
   }
 
@@ -65,11 +56,9 @@ export class PresenceService {
       this.metrics.pingsReceived.inc({ kind });
     }
     this.metrics.lastSeenUpdates.inc();
+    this.store.touched(session);
     this.audit.touched(session);
-    this.logger.debug(
-      { sessionId: session.sessionId, userId: session.userId, kind },
-      'lastSeen refreshed',
-    );
+    this.logger.debug({ sessionId: session.sessionId, userId: session.userId, kind }, 'lastSeen refreshed');
   }
 
   /**
@@ -80,53 +69,69 @@ export class PresenceService {
     return this.endMany([session], reason).length === 1;
   }
 
-  /** Ends every session that has been silent for `PRESENCE_STALE_AFTER_MS`, audited together. */
+  /** Ends every local session silent for PRESENCE_STALE_AFTER_MS, audited together. */
   endStale(now = Date.now()): LiveSession[] {
-    const stale = [...this.sessions.values()].filter((s) =>
-      isStale(s.lastSeenAt, now, this.config.presence.staleAfterMs),
-    );
+    const stale = [...this.local.all()].filter((s) => isStale(s.lastSeenAt, now, this.config.presence.staleAfterMs));
     return this.endMany(stale, 'stale');
   }
 
-  /** Ends every session (shutdown). */
+  /** Ends every local session (shutdown). */
   endAll(reason: EndReason): LiveSession[] {
-    return this.endMany([...this.sessions.values()], reason);
+    return this.endMany([...this.local.all()], reason);
   }
 
-  isOnline(userId: string, now = Date.now()): boolean {
-    return this.sessionsOf(userId).some((s) =>
-      isFresh(s.lastSeenAt, now, this.config.presence.staleAfterMs),
-    );
+  /** The local session with this id (for another instance's request to end it). */
+  localSession(sessionId: string): LiveSession | undefined {
+    return this.local.get(sessionId);
   }
 
   /** The session a socket carries (also after it ended: see `endReason`). */
   sessionOf(socket: WebSocket): LiveSession | undefined {
-    return this.bySocket.get(socket);
+    return this.local.ofSocket(socket);
   }
 
-  sessionsOf(userId: string): LiveSession[] {
-    return [...(this.byUser.get(userId) ?? [])];
+  /** This instance's sessions of a user: the ones it can write to. */
+  localSessionsOf(userId: string): LiveSession[] {
+    return this.local.ofUser(userId);
   }
 
-  /** Users with at least one fresh session. */
-  onlineUsers(now = Date.now()): string[] {
-    return [...this.byUser.keys()].filter((userId) => this.isOnline(userId, now));
+  /** Users with a session on this instance. */
+  localUserIds(): string[] {
+    return [...this.local.users()].map(([userId]) => userId);
   }
 
-  lastSeenAt(userId: string): number | null {
-    return latestSeen(this.sessionsOf(userId).map((s) => s.lastSeenAt));
+  /** The user's sessions on every instance. */
+  sessionsOf(userId: string): Promise<SessionRecord[]> {
+    return this.store.sessionsOf(userId);
   }
 
-  /** Every session this process holds, grouped by user. */
-  users(): { userId: string; sessions: LiveSession[] }[] {
-    return [...this.byUser.entries()].map(([userId, sessions]) => ({
-      userId,
-      sessions: [...sessions],
-    }));
+  /** Online: at least one session, on any instance, with a sign of life inside the stale window. */
+  async isOnline(userId: string, now = Date.now()): Promise<boolean> {
+    const sessions = await this.store.sessionsOf(userId);
+    return sessions.some((s) => isFresh(Date.parse(s.lastSeenAt), now, this.config.presence.staleAfterMs));
+  }
+
+  overview(limit: number, now = Date.now()): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
+    return this.store.overview(limit, now);
+  }
+
+  /** Instances other than this one that hold a session of the user. */
+  async otherInstancesOf(userId: string): Promise<string[]> {
+    const sessions = await this.store.sessionsOf(userId);
+    return [...new Set(sessions.map((s) => s.instanceId))].filter((id) => id !== this.instance.id);
   }
 
   get sessionCount(): number {
-    return this.sessions.size;
+    return this.local.count;
+  }
+
+  private async replaceOnOtherInstances(session: LiveSession): Promise<void> {
+    const elsewhere = (await this.store.sessionsOf(session.userId)).filter(
+      (other) => other.deviceId === session.deviceId && other.instanceId !== this.instance.id,
+    );
+    for (const other of elsewhere) {
+      await this.bus.send(other.instanceId, { kind: 'end_session', sessionId: other.sessionId, reason: 'replaced' });
+    }
   }
 
   private endMany(candidates: LiveSession[], reason: EndReason): LiveSession[] {
@@ -134,21 +139,14 @@ export class PresenceService {
     for (const session of candidates) {
       if (session.endReason !== null) continue;
       session.endReason = reason;
-      this.sessions.delete(session.sessionId);
-      const userSessions = this.byUser.get(session.userId);
-      userSessions?.delete(session);
-      if (userSessions?.size === 0) this.byUser.delete(session.userId);
-      if (session.deviceId !== null) {
-        const deviceKey = `${session.userId}\u0000${session.deviceId}`;
-        if (this.byDevice.get(deviceKey) === session) this.byDevice.delete(deviceKey);
-      }
+      this.local.remove(session);
       ended.push(session);
     }
+    if (ended.length === 0) return ended;
+    this.store.ended(ended);
     this.audit.ended(ended, reason);
-    if (ended.length > 0) {
-      this.metrics.sessionsOpen.dec(ended.length);
-      this.metrics.sessionsEnded.inc({ reason }, ended.length);
-    }
+    this.metrics.sessionsOpen.dec(ended.length);
+    this.metrics.sessionsEnded.inc({ reason }, ended.length);
     return ended;
   }
 }

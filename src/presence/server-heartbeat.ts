@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
-import { PresenceService } from './presence.service';
+import { LocalSessions } from './local-sessions';
 import { SessionAuditWriter } from './session-audit.writer';
 
 /**
@@ -14,7 +14,7 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
   constructor(
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
-    private readonly presence: PresenceService,
+    private readonly local: LocalSessions,
     private readonly audit: SessionAuditWriter,
   ) {}
 
@@ -30,8 +30,6 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
   }
 
   pingAll(): void {
-    for (const { sessions } of this.presence.users()) {
-      for (const { socket } of sessions) if (socket.readyState === socket.OPEN) socket.ping();
-    }
+    for (const { socket } of this.local.all()) if (socket.readyState === socket.OPEN) socket.ping();
   }
 }

@@ -23,10 +23,12 @@ export type UpgradeDecision =
   | { accepted: true; context: UpgradeContext; release: () => void }
   | { accepted: false; status: 400 | 401 | 403 | 429 | 503; message: string };
 
+type Refusal = Extract<UpgradeDecision, { accepted: false }>;
+
 /**
  * Decides an upgrade before the socket exists (Nest guards only run on messages): origin, token,
- * query parameters and the per-user session limit. Upgrades still in flight count against the
- * limit, so a burst of parallel upgrades cannot slip past it.
+ * query parameters and the per-user session limit across all instances. Upgrades still in flight
+ * here count against the limit in arrival order, so a burst of parallel upgrades cannot slip past.
  */
 @Injectable()
 export class UpgradeAuthorizer {
@@ -44,52 +46,14 @@ export class UpgradeAuthorizer {
     this.accepting = false;
   }
 
-  authorize(request: IncomingMessage, url: URL): UpgradeDecision {
-    if (!this.accepting)
-      return { accepted: false, status: 503, message: 'Server is shutting down' };
+  async authorize(request: IncomingMessage, url: URL): Promise<UpgradeDecision> {
+    const checked = this.check(request, url);
+    if ('accepted' in checked) return checked;
+    const { user, deviceId } = checked;
 
-    const origin = request.headers.origin;
-    if (origin !== undefined && !this.originAllowed(origin)) {
-      return { accepted: false, status: 403, message: 'Origin not allowed' };
-    }
-
-    let user: AuthenticatedUser;
-    try {
-      user = this.verifier.verify(
-        bearerToken(request.headers.authorization) ?? url.searchParams.get('access_token'),
-      );
-    } catch (error) {
-      if (error instanceof InvalidTokenError)
-        return { accepted: false, status: 401, message: error.message };
-      throw error;
-    }
-
-    const deviceId = url.searchParams.get('deviceId');
-    if (deviceId !== null && !DEVICE_ID.test(deviceId)) {
-      return {
-        accepted: false,
-        status: 400,
-        message: 'deviceId must be 1-64 characters of [A-Za-z0-9._-]',
-      };
-    }
-    const after = url.searchParams.get('after');
-    if (after !== null && !SEQ.test(after)) {
-      return { accepted: false, status: 400, message: 'after must be a non-negative integer seq' };
-    }
-
-    // The session this device already has is about to be replaced, so it does not count.
-    const held = this.presence
-      .sessionsOf(user.userId)
-      .filter((s) => deviceId === null || s.deviceId !== deviceId);
-    const pending = this.inFlight.get(user.userId) ?? 0;
-    if (held.length + pending >= this.config.ws.maxSessionsPerUser) {
-      return {
-        accepted: false,
-        status: 429,
-        message: `At most ${this.config.ws.maxSessionsPerUser} sessions per user`,
-      };
-    }
-    this.inFlight.set(user.userId, pending + 1);
+    // Take a place in line before looking at the sessions, which may take a round trip.
+    const ahead = this.inFlight.get(user.userId) ?? 0;
+    this.inFlight.set(user.userId, ahead + 1);
     let released = false;
     const release = () => {
       if (released) return;
@@ -98,17 +62,48 @@ export class UpgradeAuthorizer {
       if (left > 0) this.inFlight.set(user.userId, left);
       else this.inFlight.delete(user.userId);
     };
+    // The session this device already has is about to be replaced, so it does not count.
+    const held = (await this.presence.sessionsOf(user.userId)).filter(
+      (s) => deviceId === null || s.deviceId !== deviceId,
+    ).length;
+    if (held + ahead >= this.config.ws.maxSessionsPerUser) {
+      release();
+      return { accepted: false, status: 429, message: `At most ${this.config.ws.maxSessionsPerUser} sessions per user` };
+    }
+    return { accepted: true, release, context: checked };
+  }
 
+  /** Everything decidable from the request alone. */
+  private check(request: IncomingMessage, url: URL): Refusal | UpgradeContext {
+    if (!this.accepting) return { accepted: false, status: 503, message: 'Server is shutting down' };
+
+    const origin = request.headers.origin;
+    if (origin !== undefined && !this.originAllowed(origin)) {
+      return { accepted: false, status: 403, message: 'Origin not allowed' };
+    }
+
+    let user: AuthenticatedUser;
+    try {
+      user = this.verifier.verify(bearerToken(request.headers.authorization) ?? url.searchParams.get('access_token'));
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return { accepted: false, status: 401, message: error.message };
+      throw error;
+    }
+
+    const deviceId = url.searchParams.get('deviceId');
+    if (deviceId !== null && !DEVICE_ID.test(deviceId)) {
+      return { accepted: false, status: 400, message: 'deviceId must be 1-64 characters of [A-Za-z0-9._-]' };
+    }
+    const after = url.searchParams.get('after');
+    if (after !== null && !SEQ.test(after)) {
+      return { accepted: false, status: 400, message: 'after must be a non-negative integer seq' };
+    }
     return {
-      accepted: true,
-      release,
-      context: {
-        user,
-        deviceId,
-        after: after === null ? null : Number(after),
-        remoteAddress: request.socket.remoteAddress ?? null,
-        userAgent: request.headers['user-agent']?.slice(0, 256) ?? null,
-      },
+      user,
+      deviceId,
+      after: after === null ? null : Number(after),
+      remoteAddress: request.socket.remoteAddress ?? null,
+      userAgent: request.headers['user-agent']?.slice(0, 256) ?? null,
     };
   }
 

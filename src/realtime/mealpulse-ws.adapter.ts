@@ -14,9 +14,9 @@ export interface UpgradeGate {
   authorize(
     request: IncomingMessage,
     url: URL,
-  ):
-    | { accepted: true; context: unknown; release: () => void }
-    | { accepted: false; status: number; message: string };
+  ): Promise<
+    { accepted: true; context: unknown; release: () => void } | { accepted: false; status: number; message: string }
+  >;
 }
 
 export interface MealPulseWsAdapterOptions {
@@ -83,9 +83,12 @@ export class MealPulseWsAdapter extends WsAdapter {
     if (this.httpServersRegistry.has(port)) return undefined;
     const server = httpServer ?? new Server();
     this.httpServersRegistry.set(port, server);
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.handleUpgrade(port, request, socket, head),
-    );
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.handleUpgrade(port, request, socket, head).catch((error: unknown) => {
+        this.logger.error(error);
+        refuse(socket, 500, 'Upgrade failed');
+      });
+    });
     return server;
   }
 
@@ -160,12 +163,12 @@ export class MealPulseWsAdapter extends WsAdapter {
     sendFrame(client, frame, this.options.maxBufferedBytes);
   }
 
-  private handleUpgrade(
+  private async handleUpgrade(
     port: number,
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-  ): void {
+  ): Promise<void> {
     // A peer that resets mid-handshake must not take the process down.
     socket.on('error', () => socket.destroy());
     let url: URL;
@@ -180,8 +183,9 @@ export class MealPulseWsAdapter extends WsAdapter {
     const server = servers.find((candidate) => candidate.path === url.pathname);
     if (!server) return refuse(socket, 404, 'No WebSocket endpoint at this path');
 
-    const decision = this.gate.authorize(request, url);
+    const decision = await this.gate.authorize(request, url);
     if (!decision.accepted) return refuse(socket, decision.status, decision.message);
+    if (socket.destroyed) return decision.release(); // the peer gave up while we decided
     (request as UpgradedRequest<unknown>)[UPGRADE_CONTEXT] = decision.context;
     socket.once('close', decision.release);
     server.handleUpgrade(request, socket, head, (ws) => {

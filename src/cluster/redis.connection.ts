@@ -1,0 +1,44 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import Redis, { RedisOptions } from 'ioredis';
+import { AppConfig } from '../config/app-config';
+
+/**
+ * The Redis connections of an instance, when REDIS_URL is set: one for commands, one for
+ * subscriptions (a subscribed connection can issue nothing else). Both reconnect forever on their
+ * own; while disconnected, commands fail at once instead of queueing, so nothing on the request
+ * or ping path ever waits for Redis.
+ */
+@Injectable()
+export class RedisConnection implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisConnection.name);
+  readonly commands: Redis;
+  readonly subscriber: Redis;
+  readonly keyPrefix: string;
+
+  constructor(config: AppConfig) {
+    const url = config.redis.url!;
+    this.keyPrefix = config.redis.keyPrefix;
+    const options: RedisOptions = {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    };
+    this.commands = new Redis(url, options);
+    // The subscriber queues its SUBSCRIBE until connected, and re-subscribes after reconnects.
+    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
+    for (const [name, client] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
+      client.on('ready', () => this.logger.log(`Redis ${name} connection ready`));
+      client.on('error', (error: Error) => this.logger.warn(`Redis ${name} connection: ${error.message}`));
+    }
+  }
+
+  get isUp(): boolean {
+    return this.commands.status === 'ready';
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.subscriber.disconnect();
+    await this.commands.quit().catch(() => this.commands.disconnect());
+  }
+}

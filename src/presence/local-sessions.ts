@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import type { WebSocket } from 'ws';
+import type { LiveSession } from './live-session';
+
+/**
+ * The sessions this process holds, indexed by id, user, device and socket. A data structure
+ * only: PresenceService decides what goes in and out.
+ */
+@Injectable()
+export class LocalSessions {
+  private readonly byId = new Map<string, LiveSession>();
+  private readonly byUser = new Map<string, Set<LiveSession>>();
+  private readonly byDevice = new Map<string, LiveSession>();
+  private readonly bySocket = new WeakMap<WebSocket, LiveSession>();
+
+  /** Adds a session; returns the session it displaces on the same user and device, if any. */
+  add(session: LiveSession): LiveSession | undefined {
+    const deviceKey = LocalSessions.deviceKey(session);
+    const previous = deviceKey === null ? undefined : this.byDevice.get(deviceKey);
+    this.byId.set(session.sessionId, session);
+    let userSessions = this.byUser.get(session.userId);
+    if (!userSessions) this.byUser.set(session.userId, (userSessions = new Set()));
+    userSessions.add(session);
+    if (deviceKey !== null) this.byDevice.set(deviceKey, session);
+    this.bySocket.set(session.socket, session);
+    return previous;
+  }
+
+  remove(session: LiveSession): void {
+    this.byId.delete(session.sessionId);
+    const userSessions = this.byUser.get(session.userId);
+    userSessions?.delete(session);
+    if (userSessions?.size === 0) this.byUser.delete(session.userId);
+    const deviceKey = LocalSessions.deviceKey(session);
+    if (deviceKey !== null && this.byDevice.get(deviceKey) === session) this.byDevice.delete(deviceKey);
+  }
+
+  get(sessionId: string): LiveSession | undefined {
+    return this.byId.get(sessionId);
+  }
+
+  /** The session a socket carries, also after it ended (see `endReason`). */
+  ofSocket(socket: WebSocket): LiveSession | undefined {
+    return this.bySocket.get(socket);
+  }
+
+  ofUser(userId: string): LiveSession[] {
+    const sessions = this.byUser.get(userId);
+    return sessions ? [...sessions] : [];
+  }
+
+  users(): IterableIterator<[string, Set<LiveSession>]> {
+    return this.byUser.entries();
+  }
+
+  all(): IterableIterator<LiveSession> {
+    return this.byId.values();
+  }
+
+  get count(): number {
+    return this.byId.size;
+  }
+
+  private static deviceKey(session: LiveSession): string | null {
+    return session.deviceId === null ? null : `${session.userId}\u0000${session.deviceId}`;
+  }
+}

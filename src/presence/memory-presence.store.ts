@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { ServiceInstance } from '../common/service-instance';
+import { AppConfig } from '../config/app-config';
+import { LiveSession, toSessionView } from './live-session';
+import { LocalSessions } from './local-sessions';
+import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
+import { isFresh, latestSeen } from './staleness';
+
+export function toSessionRecord(session: LiveSession, instanceId: string): SessionRecord {
+  return { ...toSessionView(session), instanceId };
+}
+
+/** One instance (no REDIS_URL): this process's own registry is the whole truth. */
+@Injectable()
+export class MemoryPresenceStore extends PresenceStore {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly local: LocalSessions,
+    private readonly instance: ServiceInstance,
+  ) {
+    super();
+  }
+
+  // The local registry already holds the live objects: nothing to write.
+  opened(): void {}
+  touched(): void {}
+  ended(): void {}
+
+  sessionsOf(userId: string): Promise<SessionRecord[]> {
+    return Promise.resolve(this.local.ofUser(userId).map((s) => toSessionRecord(s, this.instance.id)));
+  }
+
+  overview(limit: number, now: number): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
+    return Promise.resolve(localOverview(this.local, this.instance.id, this.config.presence.staleAfterMs, limit, now));
+  }
+
+  status(): 'up' {
+    return 'up';
+  }
+}
+
+/** Online users of this instance's registry, newest first. Also the Redis store's fallback. */
+export function localOverview(
+  local: LocalSessions,
+  instanceId: string,
+  staleAfterMs: number,
+  limit: number,
+  now: number,
+): { onlineUsers: number; sessions: number; users: UserSessions[] } {
+  const online: UserSessions[] = [];
+  for (const [userId, sessions] of local.users()) {
+    const lastSeenAt = latestSeen([...sessions].map((s) => s.lastSeenAt));
+    if (lastSeenAt === null || !isFresh(lastSeenAt, now, staleAfterMs)) continue;
+    online.push({ userId, lastSeenAt, sessions: [...sessions].map((s) => toSessionRecord(s, instanceId)) });
+  }
+  online.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  return { onlineUsers: online.length, sessions: local.count, users: online.slice(0, limit) };
+}

@@ -1,0 +1,236 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { RedisConnection } from '../cluster/redis.connection';
+import { ServiceInstance } from '../common/service-instance';
+import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics';
+import type { LiveSession } from './live-session';
+import { LocalSessions } from './local-sessions';
+import { localOverview, toSessionRecord } from './memory-presence.store';
+import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
+import { isFresh } from './staleness';
+
+/**
+ * Removes an ended session and keeps the user's entry in the online index truthful: its score
+ * drops to the user's freshest remaining session, or the user leaves the index. Atomic, so two
+ * instances ending a user's last two sessions at once cannot leave the user looking online.
+ * KEYS: session hash, user's sessions, all sessions, online users. ARGV: session id, user id.
+ */
+const END_SESSION_SCRIPT = `
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+local freshest = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if #freshest == 0 then
+  redis.call('ZREM', KEYS[4], ARGV[2])
+else
+  redis.call('ZADD', KEYS[4], freshest[2], ARGV[2])
+end
+return 1`;
+
+/**
+ * Presence shared by all instances through Redis. Each session is a hash whose expiry (the lease)
+ * follows its last sign of life, so an instance that dies leaves no ghost for longer than the
+ * stale window; sorted sets index sessions per user and the online users. Activity is written in
+ * one pipeline per flush interval, never a round trip per ping; opens and ends go out at once so
+ * other instances can route to, and replace, a session as soon as it exists.
+ *
+ * Reads merge this instance's own sessions from memory (always current, also while Redis is down)
+ * with the other instances' sessions from Redis.
+ */
+@Injectable()
+export class RedisPresenceStore extends PresenceStore implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RedisPresenceStore.name);
+  private dirty = new Map<string, LiveSession>();
+  private removed = new Map<string, LiveSession>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private immediate = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly redis: RedisConnection,
+    private readonly local: LocalSessions,
+    private readonly instance: ServiceInstance,
+    private readonly metrics: Metrics,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.flushTimer = setInterval(() => void this.flush(), this.config.redis.presenceFlushIntervalMs);
+    // After an outage the leases may have expired: write every session again.
+    this.redis.commands.on('ready', () => {
+      for (const session of this.local.all()) this.dirty.set(session.sessionId, session);
+      this.flushSoon();
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.flush();
+  }
+
+  opened(session: LiveSession): void {
+    this.dirty.set(session.sessionId, session);
+    this.flushSoon();
+  }
+
+  touched(session: LiveSession): void {
+    this.dirty.set(session.sessionId, session);
+  }
+
+  ended(sessions: LiveSession[]): void {
+    for (const session of sessions) {
+      this.dirty.delete(session.sessionId);
+      this.removed.set(session.sessionId, session);
+    }
+    if (sessions.length > 0) this.flushSoon();
+  }
+
+  async sessionsOf(userId: string): Promise<SessionRecord[]> {
+    const own = this.local.ofUser(userId).map((s) => toSessionRecord(s, this.instance.id));
+    try {
+      const ids = await this.redis.commands.zrangebyscore(this.key.user(userId), this.leaseCutoff(Date.now()), '+inf');
+      const remote = await this.readSessions(ids);
+      this.metrics.redisPresenceCommands.inc(1 + ids.length);
+      return [...own, ...remote.filter((record) => record.instanceId !== this.instance.id)];
+    } catch {
+      return own;
+    }
+  }
+
+  async overview(limit: number, now: number): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
+    const staleAfterMs = this.config.presence.staleAfterMs;
+    try {
+      const freshFrom = now - staleAfterMs;
+      const [onlineUsers, sessions, userIds] = await Promise.all([
+        this.redis.commands.zcount(this.key.users, `(${freshFrom}`, '+inf'),
+        this.redis.commands.zcount(this.key.sessions, this.leaseCutoff(now), '+inf'),
+        this.redis.commands.zrevrangebyscore(this.key.users, '+inf', `(${freshFrom}`, 'LIMIT', 0, limit),
+      ]);
+      this.metrics.redisPresenceCommands.inc(3);
+      const users = await Promise.all(
+        userIds.map(async (userId) => {
+          const records = await this.sessionsOf(userId);
+          const lastSeenAt = Math.max(...records.map((r) => Date.parse(r.lastSeenAt)));
+          return { userId, lastSeenAt, sessions: records };
+        }),
+      );
+      return { onlineUsers, sessions, users: users.filter((u) => isFresh(u.lastSeenAt, now, staleAfterMs)) };
+    } catch {
+      return localOverview(this.local, this.instance.id, staleAfterMs, limit, now);
+    }
+  }
+
+  status(): 'up' | 'down' {
+    return this.redis.isUp ? 'up' : 'down';
+  }
+
+  private get key() {
+    const prefix = this.redis.keyPrefix;
+    return {
+      session: (sessionId: string) => `${prefix}session:${sessionId}`,
+      user: (userId: string) => `${prefix}user:${userId}`,
+      users: `${prefix}users`,
+      sessions: `${prefix}sessions`,
+    };
+  }
+
+  /** Sessions seen before this are past their lease. */
+  private leaseCutoff(now: number): number {
+    return now - this.config.presence.staleAfterMs - this.config.redis.presenceFlushIntervalMs;
+  }
+
+  private async readSessions(ids: string[]): Promise<SessionRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.commands.pipeline();
+    for (const id of ids) pipeline.hgetall(this.key.session(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results
+      .map(([, fields]) => fields as Record<string, string>)
+      .filter((fields) => fields && fields.sessionId)
+      .map((fields) => ({
+        sessionId: fields.sessionId,
+        userId: fields.userId,
+        deviceId: fields.deviceId || null,
+        connectedAt: new Date(Number(fields.connectedAt)).toISOString(),
+        lastSeenAt: new Date(Number(fields.lastSeenAt)).toISOString(),
+        pings: Number(fields.pings),
+        remoteAddress: fields.remoteAddress || null,
+        userAgent: fields.userAgent || null,
+        instanceId: fields.instanceId,
+      }));
+  }
+
+  private flushSoon(): void {
+    if (this.immediate) return;
+    this.immediate = true;
+    setImmediate(() => {
+      this.immediate = false;
+      void this.flush();
+    });
+  }
+
+  /** One pipeline for everything that changed; what fails is kept for the next flush. */
+  private async flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if ((this.dirty.size === 0 && this.removed.size === 0) || !this.redis.isUp) return;
+    const dirty = this.dirty;
+    const removed = this.removed;
+    this.dirty = new Map();
+    this.removed = new Map();
+    this.flushing = this.write(dirty, removed)
+      .catch((error: unknown) => {
+        for (const [id, session] of dirty) if (session.endReason === null && !this.dirty.has(id)) this.dirty.set(id, session);
+        for (const [id, session] of removed) this.removed.set(id, session);
+        this.logger.warn(`presence lease write failed, will retry: ${(error as Error).message}`);
+      })
+      .finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async write(dirty: Map<string, LiveSession>, removed: Map<string, LiveSession>): Promise<void> {
+    const now = Date.now();
+    const pipeline = this.redis.commands.pipeline();
+    for (const session of dirty.values()) {
+      const expiresAt = session.lastSeenAt + this.config.presence.staleAfterMs + this.config.redis.presenceFlushIntervalMs;
+      const key = this.key.session(session.sessionId);
+      pipeline
+        .hset(key, {
+          sessionId: session.sessionId,
+          userId: session.userId,
+          deviceId: session.deviceId ?? '',
+          instanceId: this.instance.id,
+          connectedAt: session.connectedAt,
+          lastSeenAt: session.lastSeenAt,
+          pings: session.pings,
+          remoteAddress: session.remoteAddress ?? '',
+          userAgent: session.userAgent ?? '',
+        })
+        .pexpireat(key, expiresAt)
+        .zadd(this.key.user(session.userId), session.lastSeenAt, session.sessionId)
+        .pexpireat(this.key.user(session.userId), expiresAt)
+        .zadd(this.key.users, 'GT', session.lastSeenAt, session.userId)
+        .zadd(this.key.sessions, session.lastSeenAt, session.sessionId);
+    }
+    for (const session of removed.values()) {
+      pipeline.eval(
+        END_SESSION_SCRIPT,
+        4,
+        this.key.session(session.sessionId),
+        this.key.user(session.userId),
+        this.key.sessions,
+        this.key.users,
+        session.sessionId,
+        session.userId,
+      );
+    }
+    // Index entries of sessions whose lease ran out (their instance died) are trimmed by anyone.
+    pipeline.zremrangebyscore(this.key.users, '-inf', `(${this.leaseCutoff(now)}`);
+    pipeline.zremrangebyscore(this.key.sessions, '-inf', `(${this.leaseCutoff(now)}`);
+    this.metrics.redisPresenceCommands.inc(pipeline.length);
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0] as Error;
+  }
+}
