@@ -17,12 +17,17 @@ import { RedisConnection } from './redis.connection';
     {
       provide: RedisConnection,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => (config.redis.url === null ? null : new RedisConnection(config)),
+      useFactory: (config: AppConfig) =>
+        config.redis.url === null ? null : new RedisConnection(config),
     },
     {
       provide: ClusterBus,
       inject: [RedisConnection, ServiceInstance, Metrics],
-      useFactory: (redis: RedisConnection | null, instance: ServiceInstance, metrics: Metrics): ClusterBus =>
+      useFactory: (
+        redis: RedisConnection | null,
+        instance: ServiceInstance,
+        metrics: Metrics,
+      ): ClusterBus =>
         redis === null ? new LocalClusterBus() : new RedisClusterBus(redis, instance, metrics),
     },
   ],

@@ -12,7 +12,10 @@ import { RedisConnection } from './redis.connection';
 @Injectable()
 export class RedisClusterBus extends ClusterBus implements OnModuleInit {
   private readonly logger = new Logger(RedisClusterBus.name);
-  private readonly handlers = new Map<ClusterMessageKind, ClusterMessageHandler<ClusterMessageKind>>();
+  private readonly handlers = new Map<
+    ClusterMessageKind,
+    ClusterMessageHandler<ClusterMessageKind>
+  >();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -36,7 +39,9 @@ export class RedisClusterBus extends ClusterBus implements OnModuleInit {
       this.metrics.redisMessagesPublished.inc({ kind: message.kind });
       return true;
     } catch (error) {
-      this.logger.warn(`could not publish ${message.kind} to ${instanceId}: ${(error as Error).message}`);
+      this.logger.warn(
+        `could not publish ${message.kind} to ${instanceId}: ${(error as Error).message}`,
+      );
       return false;
     }
   }

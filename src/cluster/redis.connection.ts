@@ -27,9 +27,14 @@ export class RedisConnection implements OnApplicationShutdown {
     this.commands = new Redis(url, options);
     // The subscriber queues its SUBSCRIBE until connected, and re-subscribes after reconnects.
     this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
-    for (const [name, client] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
+    for (const [name, client] of [
+      ['commands', this.commands],
+      ['subscriber', this.subscriber],
+    ] as const) {
       client.on('ready', () => this.logger.log(`Redis ${name} connection ready`));
-      client.on('error', (error: Error) => this.logger.warn(`Redis ${name} connection: ${error.message}`));
+      client.on('error', (error: Error) =>
+        this.logger.warn(`Redis ${name} connection: ${error.message}`),
+      );
     }
   }
 

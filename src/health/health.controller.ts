@@ -14,10 +14,13 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: '200 while the database answers (status degraded when Redis is down), else 503' })
+  @ApiOperation({
+    summary: '200 while the database answers (status degraded when Redis is down), else 503',
+  })
   async ready(): Promise<Readiness> {
     const readiness = await this.health.check();
-    if (readiness.status === 'down') throw new ServiceUnavailableException({ message: 'Not ready', ...readiness });
+    if (readiness.status === 'down')
+      throw new ServiceUnavailableException({ message: 'Not ready', ...readiness });
     return readiness;
   }
 }

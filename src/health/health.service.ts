@@ -27,7 +27,8 @@ export class HealthService {
   async check(): Promise<Readiness> {
     const checks: Record<string, DependencyState> = { database: await this.database() };
     if (this.redis) checks.redis = this.redis.isUp ? 'up' : 'down';
-    const status = checks.database === 'down' ? 'down' : checks.redis === 'down' ? 'degraded' : 'ok';
+    const status =
+      checks.database === 'down' ? 'down' : checks.redis === 'down' ? 'degraded' : 'ok';
     return { status, checks };
   }
 

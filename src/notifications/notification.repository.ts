@@ -96,7 +96,11 @@ export class NotificationRepository {
    * Notifications of these users that no socket ever received and nobody acknowledged, older than
    * `olderThanMs` (younger ones may simply be on their way). For the periodic re-push.
    */
-  async findUndelivered(userIds: string[], olderThanMs: number, limit: number): Promise<(NotificationView & { userId: string })[]> {
+  async findUndelivered(
+    userIds: string[],
+    olderThanMs: number,
+    limit: number,
+  ): Promise<(NotificationView & { userId: string })[]> {
     if (userIds.length === 0) return [];
     const rows = await this.dataSource.query<(NotificationRow & { user_id: string })[]>(
       `SELECT ${COLUMNS}, user_id FROM notifications

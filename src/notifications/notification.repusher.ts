@@ -1,4 +1,9 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { AppConfig } from '../config/app-config';
@@ -59,7 +64,8 @@ export class NotificationRepusher implements OnApplicationBootstrap, BeforeAppli
     for (const { userId, ...notification } of pending) {
       this.delivery.push(this.presence.localSessionsOf(userId), notification, Number.NaN);
     }
-    if (pending.length > 0) this.logger.log({ count: pending.length }, 're-pushed undelivered notifications');
+    if (pending.length > 0)
+      this.logger.log({ count: pending.length }, 're-pushed undelivered notifications');
     return pending.length;
   }
 }

@@ -49,7 +49,10 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     this.metrics.notificationsCreated.inc();
     return () => {
       this.push(outcome.userId, notification, Date.now()).catch((error: unknown) =>
-        this.logger.error({ err: error, notificationId: notification.id }, 'push failed; replay and re-push will deliver'),
+        this.logger.error(
+          { err: error, notificationId: notification.id },
+          'push failed; replay and re-push will deliver',
+        ),
       );
     };
   }
@@ -69,7 +72,11 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
    * other instance holding one of its sessions: one message per instance, not one per session,
    * and none to instances without one. Whatever does not arrive is replayed or re-pushed later.
    */
-  private async push(userId: string, notification: NotificationView, committedAt: number): Promise<void> {
+  private async push(
+    userId: string,
+    notification: NotificationView,
+    committedAt: number,
+  ): Promise<void> {
     const local = this.presence.localSessionsOf(userId);
     if (local.length > 0) this.delivery.push(local, notification, committedAt);
     const others = await this.presence.otherInstancesOf(userId);
@@ -78,7 +85,10 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     }
     if (local.length === 0 && others.length === 0) {
       this.metrics.pushesUserOffline.inc();
-      this.logger.log({ userId, notificationId: notification.id, seq: notification.seq }, 'user offline; kept for replay');
+      this.logger.log(
+        { userId, notificationId: notification.id, seq: notification.seq },
+        'user offline; kept for replay',
+      );
     }
   }
 

@@ -32,7 +32,8 @@ export class LocalSessions {
     userSessions?.delete(session);
     if (userSessions?.size === 0) this.byUser.delete(session.userId);
     const deviceKey = LocalSessions.deviceKey(session);
-    if (deviceKey !== null && this.byDevice.get(deviceKey) === session) this.byDevice.delete(deviceKey);
+    if (deviceKey !== null && this.byDevice.get(deviceKey) === session)
+      this.byDevice.delete(deviceKey);
   }
 
   get(sessionId: string): LiveSession | undefined {

@@ -27,11 +27,18 @@ export class MemoryPresenceStore extends PresenceStore {
   ended(): void {}
 
   sessionsOf(userId: string): Promise<SessionRecord[]> {
-    return Promise.resolve(this.local.ofUser(userId).map((s) => toSessionRecord(s, this.instance.id)));
+    return Promise.resolve(
+      this.local.ofUser(userId).map((s) => toSessionRecord(s, this.instance.id)),
+    );
   }
 
-  overview(limit: number, now: number): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
-    return Promise.resolve(localOverview(this.local, this.instance.id, this.config.presence.staleAfterMs, limit, now));
+  overview(
+    limit: number,
+    now: number,
+  ): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
+    return Promise.resolve(
+      localOverview(this.local, this.instance.id, this.config.presence.staleAfterMs, limit, now),
+    );
   }
 
   status(): 'up' {
@@ -51,7 +58,11 @@ export function localOverview(
   for (const [userId, sessions] of local.users()) {
     const lastSeenAt = latestSeen([...sessions].map((s) => s.lastSeenAt));
     if (lastSeenAt === null || !isFresh(lastSeenAt, now, staleAfterMs)) continue;
-    online.push({ userId, lastSeenAt, sessions: [...sessions].map((s) => toSessionRecord(s, instanceId)) });
+    online.push({
+      userId,
+      lastSeenAt,
+      sessions: [...sessions].map((s) => toSessionRecord(s, instanceId)),
+    });
   }
   online.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
   return { onlineUsers: online.length, sessions: local.count, users: online.slice(0, limit) };

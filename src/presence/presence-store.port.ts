@@ -26,7 +26,10 @@ export abstract class PresenceStore {
   abstract sessionsOf(userId: string): Promise<SessionRecord[]>;
 
   /** Users with a fresh session (newest first, at most `limit`) and deployment-wide totals. */
-  abstract overview(limit: number, now: number): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }>;
+  abstract overview(
+    limit: number,
+    now: number,
+  ): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }>;
 
   /** 'up', or 'down' when the shared store cannot be reached (answers are then this instance's only). */
   abstract status(): 'up' | 'down';

@@ -29,7 +29,7 @@ const SHUTDOWN_CLOSE_GRACE_MS = 2_000;
  */
 @WebSocketGateway({ path: '/ws' })
 export class PresenceGateway
-  implements OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
+  implements OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown, OnModuleInit
 {
   private readonly logger = new Logger(PresenceGateway.name);
   private readonly expiryTimers = new WeakMap<LiveSession, NodeJS.Timeout>();
@@ -48,7 +48,11 @@ export class PresenceGateway
     this.bus.on('end_session', ({ sessionId }) => {
       const session = this.presence.localSession(sessionId);
       if (session && this.presence.unregister(session, 'replaced')) {
-        closeSocket(session.socket, CloseCode.replaced, 'replaced by a newer session of this device');
+        closeSocket(
+          session.socket,
+          CloseCode.replaced,
+          'replaced by a newer session of this device',
+        );
       }
     });
   }

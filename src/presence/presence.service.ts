@@ -37,7 +37,12 @@ export class PresenceService {
    * told to close it. The new session is registered first, so the user is never offline between.
    */
   register(input: NewSession): { session: LiveSession; replaced: LiveSession | null } {
-    const session: LiveSession = { ...input, lastSeenAt: input.connectedAt, pings: 0, endReason: null };
+    const session: LiveSession = {
+      ...input,
+      lastSeenAt: input.connectedAt,
+      pings: 0,
+      endReason: null,
+    };
     const previous = this.local.add(session);
     this.store.opened(session);
     this.audit.opened(session);
@@ -58,7 +63,10 @@ export class PresenceService {
     this.metrics.lastSeenUpdates.inc();
     this.store.touched(session);
     this.audit.touched(session);
-    this.logger.debug({ sessionId: session.sessionId, userId: session.userId, kind }, 'lastSeen refreshed');
+    this.logger.debug(
+      { sessionId: session.sessionId, userId: session.userId, kind },
+      'lastSeen refreshed',
+    );
   }
 
   /**
@@ -71,7 +79,9 @@ export class PresenceService {
 
   /** Ends every local session silent for PRESENCE_STALE_AFTER_MS, audited together. */
   endStale(now = Date.now()): LiveSession[] {
-    const stale = [...this.local.all()].filter((s) => isStale(s.lastSeenAt, now, this.config.presence.staleAfterMs));
+    const stale = [...this.local.all()].filter((s) =>
+      isStale(s.lastSeenAt, now, this.config.presence.staleAfterMs),
+    );
     return this.endMany(stale, 'stale');
   }
 
@@ -108,10 +118,15 @@ export class PresenceService {
   /** Online: at least one session, on any instance, with a sign of life inside the stale window. */
   async isOnline(userId: string, now = Date.now()): Promise<boolean> {
     const sessions = await this.store.sessionsOf(userId);
-    return sessions.some((s) => isFresh(Date.parse(s.lastSeenAt), now, this.config.presence.staleAfterMs));
+    return sessions.some((s) =>
+      isFresh(Date.parse(s.lastSeenAt), now, this.config.presence.staleAfterMs),
+    );
   }
 
-  overview(limit: number, now = Date.now()): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
+  overview(
+    limit: number,
+    now = Date.now(),
+  ): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
     return this.store.overview(limit, now);
   }
 
@@ -130,7 +145,11 @@ export class PresenceService {
       (other) => other.deviceId === session.deviceId && other.instanceId !== this.instance.id,
     );
     for (const other of elsewhere) {
-      await this.bus.send(other.instanceId, { kind: 'end_session', sessionId: other.sessionId, reason: 'replaced' });
+      await this.bus.send(other.instanceId, {
+        kind: 'end_session',
+        sessionId: other.sessionId,
+        reason: 'replaced',
+      });
     }
   }
 

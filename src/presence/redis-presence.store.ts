@@ -38,7 +38,10 @@ return 1`;
  * with the other instances' sessions from Redis.
  */
 @Injectable()
-export class RedisPresenceStore extends PresenceStore implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RedisPresenceStore
+  extends PresenceStore
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger(RedisPresenceStore.name);
   private dirty = new Map<string, LiveSession>();
   private removed = new Map<string, LiveSession>();
@@ -57,7 +60,10 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   }
 
   onApplicationBootstrap(): void {
-    this.flushTimer = setInterval(() => void this.flush(), this.config.redis.presenceFlushIntervalMs);
+    this.flushTimer = setInterval(
+      () => void this.flush(),
+      this.config.redis.presenceFlushIntervalMs,
+    );
     // After an outage the leases may have expired: write every session again.
     this.redis.commands.on('ready', () => {
       for (const session of this.local.all()) this.dirty.set(session.sessionId, session);
@@ -90,7 +96,11 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   async sessionsOf(userId: string): Promise<SessionRecord[]> {
     const own = this.local.ofUser(userId).map((s) => toSessionRecord(s, this.instance.id));
     try {
-      const ids = await this.redis.commands.zrangebyscore(this.key.user(userId), this.leaseCutoff(Date.now()), '+inf');
+      const ids = await this.redis.commands.zrangebyscore(
+        this.key.user(userId),
+        this.leaseCutoff(Date.now()),
+        '+inf',
+      );
       const remote = await this.readSessions(ids);
       this.metrics.redisPresenceCommands.inc(1 + ids.length);
       return [...own, ...remote.filter((record) => record.instanceId !== this.instance.id)];
@@ -99,14 +109,24 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
     }
   }
 
-  async overview(limit: number, now: number): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
+  async overview(
+    limit: number,
+    now: number,
+  ): Promise<{ onlineUsers: number; sessions: number; users: UserSessions[] }> {
     const staleAfterMs = this.config.presence.staleAfterMs;
     try {
       const freshFrom = now - staleAfterMs;
       const [onlineUsers, sessions, userIds] = await Promise.all([
         this.redis.commands.zcount(this.key.users, `(${freshFrom}`, '+inf'),
         this.redis.commands.zcount(this.key.sessions, this.leaseCutoff(now), '+inf'),
-        this.redis.commands.zrevrangebyscore(this.key.users, '+inf', `(${freshFrom}`, 'LIMIT', 0, limit),
+        this.redis.commands.zrevrangebyscore(
+          this.key.users,
+          '+inf',
+          `(${freshFrom}`,
+          'LIMIT',
+          0,
+          limit,
+        ),
       ]);
       this.metrics.redisPresenceCommands.inc(3);
       const users = await Promise.all(
@@ -116,7 +136,11 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
           return { userId, lastSeenAt, sessions: records };
         }),
       );
-      return { onlineUsers, sessions, users: users.filter((u) => isFresh(u.lastSeenAt, now, staleAfterMs)) };
+      return {
+        onlineUsers,
+        sessions,
+        users: users.filter((u) => isFresh(u.lastSeenAt, now, staleAfterMs)),
+      };
     } catch {
       return localOverview(this.local, this.instance.id, staleAfterMs, limit, now);
     }
@@ -181,7 +205,8 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
     this.removed = new Map();
     this.flushing = this.write(dirty, removed)
       .catch((error: unknown) => {
-        for (const [id, session] of dirty) if (session.endReason === null && !this.dirty.has(id)) this.dirty.set(id, session);
+        for (const [id, session] of dirty)
+          if (session.endReason === null && !this.dirty.has(id)) this.dirty.set(id, session);
         for (const [id, session] of removed) this.removed.set(id, session);
         this.logger.warn(`presence lease write failed, will retry: ${(error as Error).message}`);
       })
@@ -189,11 +214,17 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
     return this.flushing;
   }
 
-  private async write(dirty: Map<string, LiveSession>, removed: Map<string, LiveSession>): Promise<void> {
+  private async write(
+    dirty: Map<string, LiveSession>,
+    removed: Map<string, LiveSession>,
+  ): Promise<void> {
     const now = Date.now();
     const pipeline = this.redis.commands.pipeline();
     for (const session of dirty.values()) {
-      const expiresAt = session.lastSeenAt + this.config.presence.staleAfterMs + this.config.redis.presenceFlushIntervalMs;
+      const expiresAt =
+        session.lastSeenAt +
+        this.config.presence.staleAfterMs +
+        this.config.redis.presenceFlushIntervalMs;
       const key = this.key.session(session.sessionId);
       pipeline
         .hset(key, {

@@ -68,14 +68,19 @@ export class UpgradeAuthorizer {
     ).length;
     if (held + ahead >= this.config.ws.maxSessionsPerUser) {
       release();
-      return { accepted: false, status: 429, message: `At most ${this.config.ws.maxSessionsPerUser} sessions per user` };
+      return {
+        accepted: false,
+        status: 429,
+        message: `At most ${this.config.ws.maxSessionsPerUser} sessions per user`,
+      };
     }
     return { accepted: true, release, context: checked };
   }
 
   /** Everything decidable from the request alone. */
   private check(request: IncomingMessage, url: URL): Refusal | UpgradeContext {
-    if (!this.accepting) return { accepted: false, status: 503, message: 'Server is shutting down' };
+    if (!this.accepting)
+      return { accepted: false, status: 503, message: 'Server is shutting down' };
 
     const origin = request.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin)) {
@@ -84,15 +89,22 @@ export class UpgradeAuthorizer {
 
     let user: AuthenticatedUser;
     try {
-      user = this.verifier.verify(bearerToken(request.headers.authorization) ?? url.searchParams.get('access_token'));
+      user = this.verifier.verify(
+        bearerToken(request.headers.authorization) ?? url.searchParams.get('access_token'),
+      );
     } catch (error) {
-      if (error instanceof InvalidTokenError) return { accepted: false, status: 401, message: error.message };
+      if (error instanceof InvalidTokenError)
+        return { accepted: false, status: 401, message: error.message };
       throw error;
     }
 
     const deviceId = url.searchParams.get('deviceId');
     if (deviceId !== null && !DEVICE_ID.test(deviceId)) {
-      return { accepted: false, status: 400, message: 'deviceId must be 1-64 characters of [A-Za-z0-9._-]' };
+      return {
+        accepted: false,
+        status: 400,
+        message: 'deviceId must be 1-64 characters of [A-Za-z0-9._-]',
+      };
     }
     const after = url.searchParams.get('after');
     if (after !== null && !SEQ.test(after)) {

@@ -15,7 +15,8 @@ export interface UpgradeGate {
     request: IncomingMessage,
     url: URL,
   ): Promise<
-    { accepted: true; context: unknown; release: () => void } | { accepted: false; status: number; message: string }
+    | { accepted: true; context: unknown; release: () => void }
+    | { accepted: false; status: number; message: string }
   >;
 }
 

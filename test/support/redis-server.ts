@@ -44,8 +44,11 @@ export class TestRedisServer {
     );
     this.process = child;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
+      const timer = setTimeout(
+        () => reject(new Error('redis-server did not start within 10 s')),
+        10_000,
+      );
+      createInterface({ input: child.stdout }).on('line', (line) => {
         if (line.includes('Ready to accept connections')) {
           clearTimeout(timer);
           resolve();
