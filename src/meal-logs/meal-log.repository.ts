@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import type { KeysetCursor } from '../common/pagination';
 import type { MealAnalysis } from '../meal-analysis/meal-analysis.types';
 import type { MealLogStatus, MealLogView, MealType } from './meal-log.view';
 
@@ -23,12 +24,6 @@ interface MealLogRow {
 export interface OwnedMealLog {
   userId: string;
   view: MealLogView;
-}
-
-/** Keyset position in a user's newest-first list. */
-export interface MealLogCursor {
-  createdAt: string;
-  id: string;
 }
 
 const COLUMNS = `id, user_id, status, text, meal_type, logged_at, created_at, completed_at,
@@ -94,19 +89,19 @@ export class MealLogRepository {
   async listOwnedBy(
     userId: string,
     limit: number,
-    after: MealLogCursor | null,
-  ): Promise<{ items: MealLogView[]; next: MealLogCursor | null }> {
+    after: KeysetCursor | null,
+  ): Promise<{ items: MealLogView[]; next: KeysetCursor | null }> {
     const rows = await this.dataSource.query<MealLogRow[]>(
       `SELECT ${COLUMNS} FROM meal_logs
        WHERE user_id = $1
          AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
        ORDER BY created_at DESC, id DESC
        LIMIT $4`,
-      [userId, after?.createdAt ?? null, after?.id ?? null, limit + 1],
+      [userId, after?.at ?? null, after?.id ?? null, limit + 1],
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    const next = rows.length > limit ? { createdAt: last.created_at_key, id: last.id } : null;
+    const next = rows.length > limit ? { at: last.created_at_key, id: last.id } : null;
     return { items: page.map(toView), next };
   }
 

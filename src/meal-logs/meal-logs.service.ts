@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain.error';
+import { decodeCursor, encodeCursor, isUuid } from '../common/pagination';
 import type { CreateMealLogDto } from './dto/create-meal-log.dto';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
-import { MealLogCursor, MealLogRepository } from './meal-log.repository';
+import { MealLogRepository } from './meal-log.repository';
 import type { MealLogView } from './meal-log.view';
 import { MealLogWorker } from './meal-log.worker';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Visible ASCII without spaces or commas: a repeated header (joined with ", ") is refused. */
 const IDEMPOTENCY_KEY = /^[\x21-\x2b\x2d-\x7e]{1,255}$/;
 
@@ -21,18 +21,6 @@ export interface CreatedMealLog {
 function requestHash(dto: CreateMealLogDto): string {
   const canonical = JSON.stringify([dto.text, dto.mealType ?? null, dto.loggedAt ?? null]);
   return createHash('sha256').update(canonical).digest('hex');
-}
-
-function encodeCursor(cursor: MealLogCursor): string {
-  return Buffer.from(`${cursor.createdAt}|${cursor.id}`).toString('base64url');
-}
-
-function decodeCursor(value: string): MealLogCursor {
-  const [createdAt, id, extra] = Buffer.from(value, 'base64url').toString('utf8').split('|');
-  if (extra !== undefined || !id || !UUID.test(id) || Number.isNaN(Date.parse(createdAt))) {
-    throw new DomainError('invalid_cursor', 'cursor is not a value returned as nextCursor');
-  }
-  return { createdAt, id };
 }
 
 @Injectable()
@@ -100,7 +88,7 @@ export class MealLogsService {
 
   /** Another user's log and a malformed id are both simply "not found". */
   async get(userId: string, id: string): Promise<MealLogView> {
-    const mealLog = UUID.test(id) ? await this.mealLogs.findOwnedBy(userId, id) : null;
+    const mealLog = isUuid(id) ? await this.mealLogs.findOwnedBy(userId, id) : null;
     if (!mealLog) throw new DomainError('meal_log_not_found', `Meal log ${id} not found`);
     return mealLog;
   }

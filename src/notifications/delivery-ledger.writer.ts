@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { RecurringJob } from '../common/recurring-job';
 import { NotificationRepository } from './notification.repository';
 
 /** How often delivery bookkeeping is written; it is bookkeeping, not the delivery itself. */
@@ -19,21 +20,23 @@ const FLUSH_INTERVAL_MS = 250;
 export class DeliveryLedgerWriter implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryLedgerWriter.name);
   private pending = new Map<string, { attempts: number; firstAt: Date }>();
+  private readonly job: RecurringJob<void>;
 
   constructor(
     private readonly notifications: NotificationRepository,
-    private readonly scheduler: SchedulerRegistry,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.scheduler.addInterval(
-      'delivery-ledger-flush',
-      setInterval(() => void this.flush(), FLUSH_INTERVAL_MS),
+    scheduler: SchedulerRegistry,
+  ) {
+    this.job = new RecurringJob(scheduler, 'delivery-ledger-flush', FLUSH_INTERVAL_MS, () =>
+      this.flush(),
     );
   }
 
+  onApplicationBootstrap(): void {
+    this.job.start();
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
-    this.scheduler.deleteInterval('delivery-ledger-flush');
+    await this.job.stop();
     await this.flush();
   }
 

@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { RecurringJob } from '../common/recurring-job';
 import { AppConfig } from '../config/app-config';
 import { NotificationRepository } from './notification.repository';
 
@@ -17,31 +18,31 @@ const PRUNE_BATCH_SIZE = 5_000;
 @Injectable()
 export class NotificationPruner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationPruner.name);
-  private running: Promise<number> | null = null;
+  private readonly job: RecurringJob<number>;
 
   constructor(
     private readonly config: AppConfig,
-    private readonly scheduler: SchedulerRegistry,
+    scheduler: SchedulerRegistry,
     private readonly notifications: NotificationRepository,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.scheduler.addInterval(
+  ) {
+    this.job = new RecurringJob(
+      scheduler,
       'notification-prune',
-      setInterval(() => void this.runOnce(), this.config.notifications.pruneIntervalMs),
+      config.notifications.pruneIntervalMs,
+      () => this.prune(new Date(Date.now() - this.config.notifications.retentionDays * DAY_MS)),
     );
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.scheduler.deleteInterval('notification-prune');
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.job.start();
   }
 
-  runOnce(now = Date.now()): Promise<number> {
-    this.running ??= this.prune(
-      new Date(now - this.config.notifications.retentionDays * DAY_MS),
-    ).finally(() => (this.running = null));
-    return this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.job.stop();
+  }
+
+  runOnce(): Promise<number> {
+    return this.job.runOnce();
   }
 
   private async prune(cutoff: Date): Promise<number> {

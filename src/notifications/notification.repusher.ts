@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { RecurringJob } from '../common/recurring-job';
 import { AppConfig } from '../config/app-config';
 import { PresenceService } from '../presence/presence.service';
 import { NotificationDelivery } from './notification-delivery';
@@ -25,47 +26,47 @@ const MIN_AGE_MS = 2_000;
 @Injectable()
 export class NotificationRepusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationRepusher.name);
-  private running: Promise<number> | null = null;
+  private readonly job: RecurringJob<number>;
 
   constructor(
-    private readonly config: AppConfig,
-    private readonly scheduler: SchedulerRegistry,
+    config: AppConfig,
+    scheduler: SchedulerRegistry,
     private readonly presence: PresenceService,
     private readonly notifications: NotificationRepository,
     private readonly delivery: NotificationDelivery,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.scheduler.addInterval(
+  ) {
+    this.job = new RecurringJob(
+      scheduler,
       'notification-repush',
-      setInterval(() => void this.runOnce(), this.config.notifications.repushIntervalMs),
+      config.notifications.repushIntervalMs,
+      () => this.repush(),
     );
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.scheduler.deleteInterval('notification-repush');
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.job.start();
   }
 
-  runOnce(): Promise<number> {
-    this.running ??= this.repush().finally(() => (this.running = null));
-    return this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
   private async repush(): Promise<number> {
-    const userIds = this.presence.localUserIds();
-    let pending;
     try {
-      pending = await this.notifications.findUndelivered(userIds, MIN_AGE_MS, REPUSH_BATCH);
+      const pending = await this.notifications.findUndelivered(
+        this.presence.localUserIds(),
+        MIN_AGE_MS,
+        REPUSH_BATCH,
+      );
+      for (const { userId, ...notification } of pending) {
+        this.delivery.push(this.presence.localSessionsOf(userId), notification, Number.NaN);
+      }
+      if (pending.length > 0)
+        this.logger.log({ count: pending.length }, 're-pushed undelivered notifications');
+      return pending.length;
     } catch (error) {
       if (isDatabaseUnavailable(error)) return 0;
       throw error;
     }
-    for (const { userId, ...notification } of pending) {
-      this.delivery.push(this.presence.localSessionsOf(userId), notification, Number.NaN);
-    }
-    if (pending.length > 0)
-      this.logger.log({ count: pending.length }, 're-pushed undelivered notifications');
-    return pending.length;
   }
 }

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../common/domain.error';
+import { decodeCursor, encodeCursor } from '../common/pagination';
 import type { AuditedSessionsQuery } from './dto/admin-presence.query';
 import { AppConfig } from '../config/app-config';
 import type { AuditedSessionView, SessionView } from './live-session';
 import type { SessionRecord } from './presence-store.port';
 import { PresenceService } from './presence.service';
-import { EndedSessionCursor, SessionAuditRepository } from './session-audit.repository';
+import { SessionAuditRepository } from './session-audit.repository';
 import { isFresh, latestSeen } from './staleness';
 
 export interface UserPresence {
@@ -24,25 +24,6 @@ export interface PresenceOverview {
 /** The contract's Session has no instance: which process holds it is an operator's concern. */
 function withoutInstance({ instanceId: _instanceId, ...session }: SessionRecord): SessionView {
   return session;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function encodeCursor(cursor: EndedSessionCursor): string {
-  return Buffer.from(`${cursor.endedAt}|${cursor.sessionId}`).toString('base64url');
-}
-
-function decodeCursor(value: string): EndedSessionCursor {
-  const [endedAt, sessionId, extra] = Buffer.from(value, 'base64url').toString('utf8').split('|');
-  if (
-    extra !== undefined ||
-    !sessionId ||
-    !UUID.test(sessionId) ||
-    Number.isNaN(Date.parse(endedAt))
-  ) {
-    throw new DomainError('invalid_cursor', 'cursor is not a value returned as nextCursor');
-  }
-  return { endedAt, sessionId };
 }
 
 /** What admins ask about presence: live state from memory, history from the audit table. */

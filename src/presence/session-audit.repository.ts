@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { KeysetCursor } from '../common/pagination';
 import type { AuditedSessionView, EndReason, LiveSession } from './live-session';
 
 interface AuditedSessionRow {
@@ -21,11 +22,6 @@ export interface EndedSessionFilter {
   endReason?: EndReason;
   from?: Date;
   to?: Date;
-}
-
-export interface EndedSessionCursor {
-  endedAt: string;
-  sessionId: string;
 }
 
 /** One line of a batched activity flush. */
@@ -154,8 +150,8 @@ export class SessionAuditRepository {
   async listEnded(
     filter: EndedSessionFilter,
     limit: number,
-    after: EndedSessionCursor | null,
-  ): Promise<{ items: AuditedSessionView[]; next: EndedSessionCursor | null }> {
+    after: KeysetCursor | null,
+  ): Promise<{ items: AuditedSessionView[]; next: KeysetCursor | null }> {
     const rows = await this.dataSource.query<AuditedSessionRow[]>(
       `SELECT session_id, user_id, device_id, connected_at, last_seen_at, pings, remote_address,
               user_agent, ended_at, end_reason, ended_at::text AS ended_at_key
@@ -173,8 +169,8 @@ export class SessionAuditRepository {
         filter.endReason ?? null,
         filter.from ?? null,
         filter.to ?? null,
-        after?.endedAt ?? null,
-        after?.sessionId ?? null,
+        after?.at ?? null,
+        after?.id ?? null,
         limit + 1,
       ],
     );
@@ -193,7 +189,7 @@ export class SessionAuditRepository {
         endedAt: row.ended_at.toISOString(),
         endReason: row.end_reason,
       })),
-      next: rows.length > limit ? { endedAt: last.ended_at_key, sessionId: last.session_id } : null,
+      next: rows.length > limit ? { at: last.ended_at_key, id: last.session_id } : null,
     };
   }
 }

@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { RecurringJob } from '../common/recurring-job';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { CloseCode, closeSocket } from '../realtime/server-frames';
@@ -25,35 +26,36 @@ const INSTANCE_DEAD_AFTER_SWEEPS = 3;
 @Injectable()
 export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(StaleSessionSweeper.name);
-  private running: Promise<void> | null = null;
+  private readonly job: RecurringJob<void>;
 
   constructor(
     private readonly config: AppConfig,
-    private readonly scheduler: SchedulerRegistry,
+    scheduler: SchedulerRegistry,
     private readonly presence: PresenceService,
     private readonly audit: SessionAuditWriter,
     private readonly auditRepository: SessionAuditRepository,
     private readonly instance: ServiceInstance,
-  ) {}
+  ) {
+    this.job = new RecurringJob(
+      scheduler,
+      'stale-session-sweep',
+      config.presence.sweepIntervalMs,
+      () => this.sweep(),
+    );
+  }
 
   onApplicationBootstrap(): void {
     // The first run at start-up closes the sessions a previous, killed process left open.
     void this.runOnce();
-    this.scheduler.addInterval(
-      'stale-session-sweep',
-      setInterval(() => void this.runOnce(), this.config.presence.sweepIntervalMs),
-    );
+    this.job.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.scheduler.deleteInterval('stale-session-sweep');
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.job.stop();
   }
 
-  /** One sweep; overlapping runs are skipped rather than queued. */
   runOnce(): Promise<void> {
-    if (!this.running) this.running = this.sweep().finally(() => (this.running = null));
-    return this.running;
+    return this.job.runOnce();
   }
 
   private async sweep(): Promise<void> {

@@ -110,6 +110,8 @@ export class Simulator {
       this.options.dropRatePerMinute > 0 ? setInterval(() => this.dropSome(), 6_000) : null;
     try {
       await Promise.all(meals);
+      // Sessions live for the whole run: staying online between meals is half of what is measured.
+      await sleep(Math.max(0, started + durationMs - Date.now()));
       // Give the last meals their full chance (socket, then the fallback poll).
       await this.waitForResults(this.options.fallbackAfterMs * 3);
     } finally {
@@ -329,12 +331,16 @@ export function formatReport(report: SimulatorReport): string {
     ['notifications of another user received', String(report.foreignNotifications), '0'],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
+  const valueWidth = Math.max('measured'.length, ...rows.map((r) => r[1].length));
   return [
     `${report.users} users, ${report.devices} devices, ${report.mealsPosted} meals posted, ${report.mealsResolved} resolved, ` +
       `${(report.durationMs / 1000).toFixed(0)} s, ${report.reconnects} reconnects, ${report.drops} dropped connections`,
     '',
-    `| ${'metric'.padEnd(width)} | measured | target |`,
-    `| ${'-'.repeat(width)} | -------- | ------ |`,
-    ...rows.map(([name, value, target]) => `| ${name.padEnd(width)} | ${value} | ${target} |`),
+    `| ${'metric'.padEnd(width)} | ${'measured'.padEnd(valueWidth)} | target |`,
+    `| ${'-'.repeat(width)} | ${'-'.repeat(valueWidth)} | ------ |`,
+    ...rows.map(
+      ([name, value, target]) =>
+        `| ${name.padEnd(width)} | ${value.padEnd(valueWidth)} | ${target.padEnd(6)} |`,
+    ),
   ].join('\n');
 }

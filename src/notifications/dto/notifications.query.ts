@@ -1,16 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PageLimit } from '../../common/pagination';
 
 const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 50;
-
-/** Out-of-range limits are clamped, not refused. */
-function clampLimit(value: unknown): unknown {
-  if (value === undefined || value === '') return DEFAULT_PAGE_SIZE;
-  const parsed = Number(value);
-  return Number.isInteger(parsed) ? Math.min(Math.max(parsed, 1), MAX_PAGE_SIZE) : value;
-}
 
 function toNumber(value: unknown): unknown {
   return typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -28,16 +22,12 @@ export class NotificationsQuery {
   @Max(Number.MAX_SAFE_INTEGER, { message: 'after is too large' })
   after: number = 0;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @Transform(({ value }: { value: unknown }) => clampLimit(value))
-  @IsInt({ message: 'limit must be a whole number' })
+  @PageLimit({ fallback: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE })
   limit: number = DEFAULT_PAGE_SIZE;
 }
 
 export class AdminNotificationsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @Transform(({ value }: { value: unknown }) => clampLimit(value))
-  @IsInt({ message: 'limit must be a whole number' })
+  @PageLimit({ fallback: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE })
   limit: number = DEFAULT_PAGE_SIZE;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })

@@ -1,26 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { PageLimit } from '../../common/pagination';
 import { END_REASONS, EndReason } from '../live-session';
 
-export const MAX_ADMIN_PAGE_SIZE = 200;
 const DEFAULT_ADMIN_PAGE_SIZE = 50;
 
-/** Out-of-range limits are clamped, not refused. */
-function clamp(value: unknown): unknown {
-  if (value === undefined || value === '') return DEFAULT_ADMIN_PAGE_SIZE;
-  const parsed = Number(value);
-  return Number.isInteger(parsed) ? Math.min(Math.max(parsed, 1), MAX_ADMIN_PAGE_SIZE) : value;
-}
-
 export class OnlineUsersQuery {
-  @ApiPropertyOptional({
-    minimum: 1,
-    maximum: MAX_ADMIN_PAGE_SIZE,
-    default: DEFAULT_ADMIN_PAGE_SIZE,
-  })
-  @Transform(({ value }: { value: unknown }) => clamp(value))
-  @IsInt({ message: 'limit must be a whole number' })
+  @PageLimit({ fallback: DEFAULT_ADMIN_PAGE_SIZE, max: 200 })
   limit: number = DEFAULT_ADMIN_PAGE_SIZE;
 }
 
