@@ -173,6 +173,11 @@ describeWithRedis('several instances through Redis', () => {
           .get('/api/v1/admin/presence/users/victim')
           .expect(200);
         expect(user.body.online).toBe(true);
+        // ...and its opening is in the audit (written just after the welcome, not before it).
+        const rows = await query(database.url, 'SELECT 1 FROM ws_sessions WHERE session_id = $1', [
+          victimSession,
+        ]);
+        expect(rows).toHaveLength(1);
       });
       const killedAt = Date.now();
       await doomed.kill('SIGKILL');

@@ -256,9 +256,13 @@ export class RedisPresenceStore
         session.userId,
       );
     }
-    // Index entries of sessions whose lease ran out (their instance died) are trimmed by anyone.
-    pipeline.zremrangebyscore(this.key.users, '-inf', `(${this.leaseCutoff(now)}`);
-    pipeline.zremrangebyscore(this.key.sessions, '-inf', `(${this.leaseCutoff(now)}`);
+    // Index entries of sessions whose lease ran out (their instance died) are trimmed by anyone,
+    // and the indexes themselves expire once no instance has written for a whole lease.
+    const lease = this.config.presence.staleAfterMs + this.config.redis.presenceFlushIntervalMs;
+    for (const index of [this.key.users, this.key.sessions]) {
+      pipeline.zremrangebyscore(index, '-inf', `(${this.leaseCutoff(now)}`);
+      if (dirty.size > 0) pipeline.pexpire(index, lease);
+    }
     this.metrics.redisPresenceCommands.inc(pipeline.length);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error);

@@ -25,6 +25,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const database = env.DATABASE_URL
     ? { url: env.DATABASE_URL, drop: () => Promise.resolve() }
     : await createTestDatabase();
+  // TEST_REDIS_URL runs the suite in scale-out mode: each app gets its own key prefix.
+  const redis = process.env.TEST_REDIS_URL
+    ? {
+        REDIS_URL: process.env.TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: `test-${database.url.split('/').pop()}:`,
+      }
+    : {};
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
@@ -33,6 +40,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     JOB_POLL_INTERVAL_MS: '50',
     JOB_RETRY_BASE_DELAY_MS: '20',
     DATABASE_URL: database.url,
+    ...redis,
     ...env,
   });
   const app = await createApp(config);
