@@ -20,6 +20,12 @@ import { UpgradeAuthorizer, UpgradeContext } from './upgrade.authorizer';
 
 /** setTimeout's ceiling (about 24.8 days); longer waits are re-armed when they fire. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * How long a new session waits for its opening to be written to the audit before `welcome`: a
+ * process killed right after a welcome must still leave the session in the audit (to be closed
+ * as `lost`), but a slow or unavailable database must not keep users from connecting.
+ */
+const OPEN_AUDIT_WAIT_MS = 1_000;
 /** How long shutdown waits for clients to answer the 1001 close before terminating them. */
 const SHUTDOWN_CLOSE_GRACE_MS = 2_000;
 
@@ -57,7 +63,10 @@ export class PresenceGateway
     });
   }
 
-  handleConnection(socket: WebSocket, request: UpgradedRequest<UpgradeContext>): void {
+  async handleConnection(
+    socket: WebSocket,
+    request: UpgradedRequest<UpgradeContext>,
+  ): Promise<void> {
     const context = request[UPGRADE_CONTEXT];
     const { session, replaced } = this.presence.register({
       sessionId: randomUUID(),
@@ -82,6 +91,8 @@ export class PresenceGateway
     socket.on('message', () => this.presence.updateLastSeen(session, 'message'));
 
     this.armExpiry(session);
+    await this.audit.whenRecorded(session, OPEN_AUDIT_WAIT_MS);
+    if (session.endReason !== null) return; // closed or replaced while it was being recorded
     sendFrame(
       socket,
       {

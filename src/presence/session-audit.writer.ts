@@ -25,6 +25,7 @@ export class SessionAuditWriter {
   private readonly opens = new Map<string, LiveSession>();
   private readonly ends = new Map<string, PendingEnd>();
   private readonly active = new Map<string, LiveSession>();
+  private readonly openWaiters = new Map<string, () => void>();
   private flushing: Promise<void> | null = null;
   private flushRequested = false;
   constructor(
@@ -35,6 +36,24 @@ export class SessionAuditWriter {
   opened(session: LiveSession): void {
     this.opens.set(session.sessionId, session);
     this.requestFlush();
+  }
+
+  /**
+   * Resolves once the session's opening is in PostgreSQL, or after `timeoutMs` (database slow or
+   * down: the write stays queued and the session is not held back for it).
+   */
+  whenRecorded(session: LiveSession, timeoutMs: number): Promise<void> {
+    if (!this.opens.has(session.sessionId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const waiters = this.openWaiters;
+      function done(): void {
+        clearTimeout(timer);
+        waiters.delete(session.sessionId);
+        resolve();
+      }
+      this.openWaiters.set(session.sessionId, done);
+    });
   }
 
   /** Remembers that a session showed activity; written on the next periodic flush. */
@@ -91,7 +110,10 @@ export class SessionAuditWriter {
     if (this.opens.size === 0) return;
     const batch = [...this.opens.values()];
     await this.repository.recordOpened(batch, this.instance.id);
-    for (const session of batch) this.opens.delete(session.sessionId);
+    for (const session of batch) {
+      this.opens.delete(session.sessionId);
+      this.openWaiters.get(session.sessionId)?.();
+    }
   }
 
   private async writeEnds(): Promise<void> {
