@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { refusePrototypeKeys } from './common/prototype-keys';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
 import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
@@ -26,7 +27,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   // Read when the server starts listening, which is later.
   server.connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
-  app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
+  app.useBodyParser('json', { limit: config.http.bodyLimitBytes, reviver: refusePrototypeKeys });
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
