@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { queryOnce } from './sql';
 import type { Frame } from './ws-client';
 
 /** Notification ids received, per user id of the receiving client (deduplicated by id). */
@@ -29,22 +29,16 @@ export async function checkLedger(
 ): Promise<LedgerReport> {
   const receivedByUser = new Map([...received].map(([userId, ids]) => [userId, new Set(ids)]));
   const receivedIds = [...new Set([...receivedByUser.values()].flatMap((ids) => [...ids]))];
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  let committed: { id: string; user_id: string }[];
-  let owners: { id: string; user_id: string }[];
-  try {
-    ({ rows: committed } = await client.query<{ id: string; user_id: string }>(
-      `SELECT id, user_id FROM notifications WHERE starts_with(user_id, $1)`,
-      [userPrefix],
-    ));
-    ({ rows: owners } = await client.query<{ id: string; user_id: string }>(
-      `SELECT id, user_id FROM notifications WHERE id = ANY($1::uuid[])`,
-      [receivedIds],
-    ));
-  } finally {
-    await client.end();
-  }
+  const committed = await queryOnce<{ id: string; user_id: string }>(
+    databaseUrl,
+    `SELECT id, user_id FROM notifications WHERE starts_with(user_id, $1)`,
+    [userPrefix],
+  );
+  const owners = await queryOnce<{ id: string; user_id: string }>(
+    databaseUrl,
+    `SELECT id, user_id FROM notifications WHERE id = ANY($1::uuid[])`,
+    [receivedIds],
+  );
   const ownerOf = new Map(owners.map((row) => [row.id, row.user_id]));
   const report: LedgerReport = {
     users: new Set([...committed.map((row) => row.user_id), ...receivedByUser.keys()]).size,
