@@ -2,18 +2,32 @@ import 'reflect-metadata';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Server } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { refusePrototypeKeys } from './common/prototype-keys';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
 import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
 import { MealPulseWsAdapter } from './realtime/mealpulse-ws.adapter';
 
+/**
+ * A request or WebSocket upgrade whose headers are not complete this long after its first byte
+ * is answered 408 and closed: a peer dribbling headers a byte at a time cannot hold a socket.
+ */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node looks for such requests; its default (30 s) would let one live 40 s. */
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+
 /** Everything that makes the app behave as deployed; shared with the e2e tests. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
-  app.useBodyParser('json', { limit: config.http.bodyLimitBytes });
+  const server = app.getHttpServer() as Server & { connectionsCheckingInterval: number };
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // Read when the server starts listening, which is later.
+  server.connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
+  app.useBodyParser('json', { limit: config.http.bodyLimitBytes, reviver: refusePrototypeKeys });
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

@@ -57,6 +57,8 @@ export class EmbeddedPostgresServer {
   private readonly logFile: string;
   private readonly bin = binaryDir();
   private port: number | null = null;
+  /** Reused by the next start, so that a stop/start (an outage) keeps the URL clients hold valid. */
+  private lastPort: number | null = null;
   readonly dataDirectory: string;
 
   constructor(private readonly dataDir: string) {
@@ -66,13 +68,17 @@ export class EmbeddedPostgresServer {
     this.logFile = join(dataDir, 'postgres.log');
   }
 
-  /** Initialises the cluster on first use, starts it (or adopts a running one) and returns its URL. */
+  /**
+   * Initialises the cluster on first use, starts it (or adopts a running one) and returns its URL.
+   * A restart of this instance listens on the port of its previous start.
+   */
   async start(): Promise<string> {
     const owner = await this.osUser();
     await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
     if (!(await exists(join(this.clusterDir, 'PG_VERSION')))) await this.initialise(owner);
 
-    this.port = (await this.runningPort()) ?? (await this.launch(owner));
+    this.port = (await this.runningPort()) ?? (await this.launch(owner, this.lastPort));
+    this.lastPort = this.port;
     const password = (await readFile(this.passwordFile, 'utf8')).trim();
     return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${this.port}/postgres`;
   }
@@ -104,8 +110,8 @@ export class EmbeddedPostgresServer {
     ]);
   }
 
-  private async launch(owner: OsUser | null): Promise<number> {
-    const port = await freePort();
+  private async launch(owner: OsUser | null, previousPort: number | null): Promise<number> {
+    const port = previousPort ?? (await freePort());
     const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
     await this.pgCtl(owner, [
       'start',

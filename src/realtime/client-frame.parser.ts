@@ -1,3 +1,5 @@
+import { PrototypeKeyError, refusePrototypeKeys } from '../common/prototype-keys';
+
 /**
  * Frames a client may send, validated strictly before any handler sees them. Pure functions:
  * the table test in client-frame.parser.spec.ts is the specification.
@@ -10,11 +12,6 @@ export type FrameErrorCode =
 export type ParsedFrame =
   { ok: true; frame: ClientFrame } | { ok: false; code: FrameErrorCode; message: string };
 
-/** Keys that could reach an object's prototype if the value were ever merged into another object. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-class ForbiddenKeyError extends Error {}
-
 function fail(code: FrameErrorCode, message: string): ParsedFrame {
   return { ok: false, code, message };
 }
@@ -24,14 +21,9 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
     return fail('binary_frame', 'Binary frames are not supported; send JSON text frames');
   let value: unknown;
   try {
-    value = JSON.parse(data.toString(), (key, nested: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKeyError(key);
-      return nested;
-    });
+    value = JSON.parse(data.toString(), refusePrototypeKeys);
   } catch (error) {
-    if (error instanceof ForbiddenKeyError) {
-      return fail('invalid_frame', `Key "${error.message}" is not allowed`);
-    }
+    if (error instanceof PrototypeKeyError) return fail('invalid_frame', error.message);
     // SyntaxError, or RangeError for nesting deep enough to exhaust the parser's stack
     return fail('invalid_json', 'Frame is not valid JSON');
   }

@@ -9,22 +9,34 @@ import { parseClientFrame } from './client-frame.parser';
 import { MessageRateLimiter } from './message-rate.limiter';
 import { CloseCode, sendFrame, ServerFrame } from './server-frames';
 
-/** What the application decides about an upgrade before the socket exists. */
+export type GateDecision =
+  | { accepted: true; context: unknown; release: () => void }
+  | { accepted: false; status: number; message: string };
+
+/**
+ * What the application decides about an upgrade before the socket exists: at once, or later
+ * (a decision that needs a shared store); one that does not come within the adapter's
+ * `upgradeDecisionTimeoutMs` is answered 503.
+ */
 export interface UpgradeGate {
-  authorize(
-    request: IncomingMessage,
-    url: URL,
-  ): Promise<
-    | { accepted: true; context: unknown; release: () => void }
-    | { accepted: false; status: number; message: string }
-  >;
+  authorize(request: IncomingMessage, url: URL): GateDecision | Promise<GateDecision>;
 }
 
 export interface MealPulseWsAdapterOptions {
   maxPayloadBytes: number;
   maxMessagesPerSecond: number;
   maxBufferedBytes: number;
+  /** How long an upgrade may wait for the gate's decision before it is refused (default 5 s). */
+  upgradeDecisionTimeoutMs?: number;
 }
+
+const DEFAULT_UPGRADE_DECISION_TIMEOUT_MS = 5_000;
+/**
+ * Fragments per message. ws's own default is 16,384; a legitimate client sends a JSON frame in
+ * one piece, so a thousand fragments is already abuse (closed 1008) and bounds what one message
+ * can hold in memory regardless of how small its pieces are.
+ */
+const MAX_FRAGMENTS_PER_MESSAGE = 1_024;
 
 /** The upgrade's context, attached to the request the gateway receives in handleConnection. */
 export const UPGRADE_CONTEXT = Symbol('mealpulse.upgradeContext');
@@ -39,7 +51,8 @@ type Handler = MessageMappingProperties['callback'];
  * - frames are parsed strictly and answered with an `error` frame when bad (the stock parser
  *   drops them silently), dispatched on `type` to the gateways' @SubscribeMessage handlers, which
  *   stay as they are;
- * - a per-session rate limit; `maxPayload` from configuration; no permessage-deflate;
+ * - a per-session rate limit; `maxPayload` from configuration; a fragment cap; no
+ *   permessage-deflate;
  * - no RxJS pipeline per socket and per message: a plain listener and a Map lookup.
  */
 export class MealPulseWsAdapter extends WsAdapter {
@@ -61,6 +74,7 @@ export class MealPulseWsAdapter extends WsAdapter {
     return super.create(port, {
       ...options,
       maxPayload: this.options.maxPayloadBytes,
+      maxFragments: MAX_FRAGMENTS_PER_MESSAGE,
       perMessageDeflate: false,
     }) as WebSocketServer;
   }
@@ -84,12 +98,9 @@ export class MealPulseWsAdapter extends WsAdapter {
     if (this.httpServersRegistry.has(port)) return undefined;
     const server = httpServer ?? new Server();
     this.httpServersRegistry.set(port, server);
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.handleUpgrade(port, request, socket, head).catch((error: unknown) => {
-        this.logger.error(error);
-        refuse(socket, 500, 'Upgrade failed');
-      });
-    });
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.handleUpgrade(port, request, socket, head),
+    );
     return server;
   }
 
@@ -164,12 +175,12 @@ export class MealPulseWsAdapter extends WsAdapter {
     sendFrame(client, frame, this.options.maxBufferedBytes);
   }
 
-  private async handleUpgrade(
+  private handleUpgrade(
     port: number,
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-  ): Promise<void> {
+  ): void {
     // A peer that resets mid-handshake must not take the process down.
     socket.on('error', () => socket.destroy());
     let url: URL;
@@ -184,15 +195,53 @@ export class MealPulseWsAdapter extends WsAdapter {
     const server = servers.find((candidate) => candidate.path === url.pathname);
     if (!server) return refuse(socket, 404, 'No WebSocket endpoint at this path');
 
-    const decision = await this.gate.authorize(request, url);
+    let decided: GateDecision | Promise<GateDecision>;
+    try {
+      decided = this.gate.authorize(request, url);
+    } catch (error) {
+      // Thrown inside the server's 'upgrade' event, it would take the whole process down.
+      return this.refuseAfterError(socket, error);
+    }
+    if (!(decided instanceof Promise)) return this.complete(server, request, socket, head, decided);
+
+    let waiting = true;
+    const deadline = setTimeout(() => {
+      waiting = false;
+      refuse(socket, 503, 'The upgrade could not be decided in time; retry with back-off');
+    }, this.options.upgradeDecisionTimeoutMs ?? DEFAULT_UPGRADE_DECISION_TIMEOUT_MS);
+    decided.then(
+      (decision) => {
+        clearTimeout(deadline);
+        if (waiting && !socket.destroyed)
+          return this.complete(server, request, socket, head, decision);
+        if (decision.accepted) decision.release(); // too late, or the peer left meanwhile
+      },
+      (error: unknown) => {
+        clearTimeout(deadline);
+        if (waiting) this.refuseAfterError(socket, error);
+      },
+    );
+  }
+
+  private complete(
+    server: WebSocketServer,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    decision: GateDecision,
+  ): void {
     if (!decision.accepted) return refuse(socket, decision.status, decision.message);
-    if (socket.destroyed) return decision.release(); // the peer gave up while we decided
     (request as UpgradedRequest<unknown>)[UPGRADE_CONTEXT] = decision.context;
     socket.once('close', decision.release);
     server.handleUpgrade(request, socket, head, (ws) => {
       decision.release();
       server.emit('connection', ws, request);
     });
+  }
+
+  private refuseAfterError(socket: Duplex, error: unknown): void {
+    this.logger.error(error);
+    refuse(socket, 500, 'The upgrade could not be decided');
   }
 }
 

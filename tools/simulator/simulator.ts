@@ -18,6 +18,8 @@ export interface SimulatorOptions {
   /** Prefix of user ids, so several runs against one server do not mix. */
   userPrefix: string;
   onProgress?: (progress: SimulatorProgress) => void;
+  /** Runs once every meal is resolved, while the devices are still connected (soak checks). */
+  beforeClose?: () => Promise<void>;
 }
 
 export interface SimulatorProgress {
@@ -46,7 +48,7 @@ export interface SimulatorReport {
   drops: number;
   /** Notifications received by a user that belonged to another user (must be 0). */
   foreignNotifications: number;
-  /** Notification ids received per user, de-duplicated (for ledger checks). */
+  /** Every notification id the user's devices received, de-duplicated (for ledger checks). */
   receivedByUser: Map<string, Set<string>>;
 }
 
@@ -114,6 +116,7 @@ export class Simulator {
       await sleep(Math.max(0, started + durationMs - Date.now()));
       // Give the last meals their full chance (socket, then the fallback poll).
       await this.waitForResults(this.options.fallbackAfterMs * 3);
+      await this.options.beforeClose?.();
     } finally {
       this.stopped = true;
       clearInterval(progress);
@@ -188,13 +191,13 @@ export class Simulator {
     };
     if (frame.type !== 'notification' || !frame.data || frame.seq === undefined || !frame.id)
       return;
+    user.received.add(frame.id);
     const meal = user.meals.get(frame.data.id);
     if (!meal) {
       // Every notification of this user's id space must be one of its own meals.
       this.foreign++;
       return;
     }
-    user.received.add(frame.id);
     user.lastSeq = Math.max(user.lastSeq, frame.seq);
     if (meal.resolvedAt === null) {
       meal.resolvedAt = Date.now();

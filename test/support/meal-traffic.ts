@@ -1,0 +1,88 @@
+import { tokenFor } from './tokens';
+
+export interface PostedMeal {
+  userId: string;
+  key: string;
+  text: string;
+  status: number;
+  retryAfter: string | null;
+}
+
+const TEXTS = [
+  '1 small apple',
+  'a pear',
+  '2 slices of toast',
+  'a coffee with milk',
+  'half a cup of rice',
+];
+
+/**
+ * Posts meals for `users` in turn, one every `everyMs`, each with its own Idempotency-Key, and
+ * records every answer (a refused or failed request is recorded with status 0), until stopped or
+ * `max` posts. What a fleet of phones does while something breaks underneath.
+ */
+export class MealTraffic {
+  readonly posted: PostedMeal[] = [];
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly users: readonly string[],
+    {
+      everyMs = 100,
+      max = 2_000,
+      prefix = 'traffic',
+    }: { everyMs?: number; max?: number; prefix?: string } = {},
+  ) {
+    this.done = this.run(everyMs, max, prefix);
+  }
+
+  /** Stops posting and waits for the request in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  /** Resolves when `max` meals have been posted. */
+  finished(): Promise<void> {
+    return this.done;
+  }
+
+  withStatus(status: number): PostedMeal[] {
+    return this.posted.filter((meal) => meal.status === status);
+  }
+
+  /** Posts `meal` again with its key and body (a client retrying after 503). */
+  async retry(meal: PostedMeal): Promise<PostedMeal> {
+    return this.post(meal.userId, meal.key, meal.text);
+  }
+
+  private async run(everyMs: number, max: number, prefix: string): Promise<void> {
+    for (let i = 0; i < max && !this.stopped; i++) {
+      const userId = this.users[i % this.users.length];
+      this.posted.push(await this.post(userId, `${prefix}-${i}`, TEXTS[i % TEXTS.length]));
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  }
+
+  private async post(userId: string, key: string, text: string): Promise<PostedMeal> {
+    const response = await fetch(`${this.baseUrl}/api/v1/meal-logs/natural`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${tokenFor(userId)}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': key,
+      },
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => null);
+    return {
+      userId,
+      key,
+      text,
+      status: response?.status ?? 0,
+      retryAfter: response?.headers.get('retry-after') ?? null,
+    };
+  }
+}
