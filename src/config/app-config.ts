@@ -62,6 +62,8 @@ export abstract class AppConfig {
     readonly allowedOrigins: readonly string[];
     readonly maxSessionsPerUser: number;
     readonly maxMessagesPerSecond: number;
+    /** Upgrades per remote address per second (averaged over 10 s); 0 = no limit. */
+    readonly maxUpgradesPerAddressPerSecond: number;
     /** A session whose unsent output exceeds this (a client that stopped reading) is terminated. */
     readonly maxBufferedBytes: number;
   };

@@ -159,6 +159,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       allowedOrigins: origins(env, 'WS_ALLOWED_ORIGINS'),
       maxSessionsPerUser: integer(env, 'WS_MAX_SESSIONS_PER_USER', 10, 1),
       maxMessagesPerSecond: integer(env, 'WS_MAX_MESSAGES_PER_SECOND', 20, 1),
+      maxUpgradesPerAddressPerSecond: integer(env, 'WS_MAX_UPGRADES_PER_ADDRESS_PER_SECOND', 0, 0),
       maxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1_048_576, 1_024),
     },
   };

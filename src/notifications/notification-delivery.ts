@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import type { LiveSession } from '../presence/live-session';
@@ -9,6 +10,8 @@ import type { NotificationView } from './notification.view';
 
 /** Rows per replay query: a user back after a month offline is served in pages, not one query. */
 export const REPLAY_PAGE_SIZE = 100;
+const REPLAY_RETRY_FIRST_MS = 500;
+const REPLAY_RETRY_MAX_MS = 10_000;
 
 interface Pending {
   notification: NotificationView;
@@ -60,12 +63,8 @@ export class NotificationDelivery {
     let replayed = 0;
     try {
       for (;;) {
-        const page = await this.notifications.findForReplay(
-          session.userId,
-          from,
-          lastSeq,
-          REPLAY_PAGE_SIZE,
-        );
+        const page = await this.nextPage(session, from, lastSeq);
+        if (page === null) break;
         for (const notification of page) {
           if (
             !this.write(session, {
@@ -92,6 +91,40 @@ export class NotificationDelivery {
           { sessionId: session.sessionId, userId: session.userId, replayed },
           'replayed',
         );
+    }
+  }
+
+  /**
+   * One replay page. While the database is unreachable the query is retried with back-off for as
+   * long as the session lives (it stays in replay mode, so live pushes remain held and ordered);
+   * null when the session ended meanwhile.
+   */
+  private async nextPage(
+    session: LiveSession,
+    from: ReplayFrom,
+    afterSeq: number,
+  ): Promise<NotificationView[] | null> {
+    for (
+      let delayMs = REPLAY_RETRY_FIRST_MS;
+      ;
+      delayMs = Math.min(delayMs * 2, REPLAY_RETRY_MAX_MS)
+    ) {
+      try {
+        return await this.notifications.findForReplay(
+          session.userId,
+          from,
+          afterSeq,
+          REPLAY_PAGE_SIZE,
+        );
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        this.logger.warn(
+          { sessionId: session.sessionId, retryInMs: delayMs },
+          'replay waiting for the database',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (session.endReason !== null) return null;
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { bearerToken } from '../auth/jwt-auth.guard';
 import { InvalidTokenError, TokenVerifier } from '../auth/token.verifier';
 import { AppConfig } from '../config/app-config';
+import { AddressRateLimit } from './address-rate.limit';
 import { PresenceService } from './presence.service';
 
 const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -33,13 +34,17 @@ type Refusal = Extract<UpgradeDecision, { accepted: false }>;
 @Injectable()
 export class UpgradeAuthorizer {
   private readonly inFlight = new Map<string, number>();
+  private readonly perAddress: AddressRateLimit | null;
   private accepting = true;
 
   constructor(
     private readonly config: AppConfig,
     private readonly verifier: TokenVerifier,
     private readonly presence: PresenceService,
-  ) {}
+  ) {
+    const perSecond = config.ws.maxUpgradesPerAddressPerSecond;
+    this.perAddress = perSecond > 0 ? new AddressRateLimit(perSecond) : null;
+  }
 
   /** From now on every upgrade is answered 503 (shutdown). */
   stopAccepting(): void {
@@ -81,6 +86,14 @@ export class UpgradeAuthorizer {
   private check(request: IncomingMessage, url: URL): Refusal | UpgradeContext {
     if (!this.accepting)
       return { accepted: false, status: 503, message: 'Server is shutting down' };
+    // Before the token is verified: a flood from one address must stay cheap to refuse.
+    if (this.perAddress && !this.perAddress.allows(request.socket.remoteAddress ?? 'unknown')) {
+      return {
+        accepted: false,
+        status: 429,
+        message: 'Too many upgrades from this address; retry with back-off',
+      };
+    }
 
     const origin = request.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin)) {

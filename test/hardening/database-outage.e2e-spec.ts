@@ -186,13 +186,7 @@ describe('PostgreSQL outage under traffic', () => {
     60_000 + 2 * OUTAGE_MS,
   );
 
-  // Pending on src/notifications/notification-delivery.ts (the lead's file): a session opened
-  // while the database is down gets the `welcome`, but its replay query fails once and is never
-  // retried, so what the user missed while away is not delivered until the next reconnect.
-  // Fix: in NotificationDelivery.replay, retry a page query that fails with
-  // isDatabaseUnavailable (back-off 0.5 s doubling to 10 s) while session.endReason === null,
-  // keeping the session in `replaying` so live pushes stay held and ordered. Then enable this.
-  it.skip('replays to a session opened during an outage what it missed, once the database returns', async () => {
+  it('replays to a session opened during an outage what it missed, once the database returns', async () => {
     const away = new MealTraffic(app.baseUrl, ['outage-away'], {
       prefix: 'away',
       max: 2,
@@ -206,7 +200,7 @@ describe('PostgreSQL outage under traffic', () => {
     );
     await postgres.stop();
     const returning = await connect('outage-away', 'phone');
-    await app.waitForLog((line) => line.msg === 'session-opened hook failed');
+    await app.waitForLog((line) => line.msg === 'replay waiting for the database');
     await postgres.start();
     await expectEventually(
       () =>
