@@ -83,7 +83,12 @@ describe('notification durability', () => {
       const id = (await api(app, 'slow-reader').post(NATURAL).send({ text: 'a pear' }).expect(201))
         .body.id as string;
       await expectEventually(() =>
-        expect(app.app.get(PresenceService).localSessionsOf('slow-reader')).toEqual([]),
+        expect(
+          app.app
+            .get(PresenceService)
+            .localSessionsOf('slow-reader')
+            .map((s) => s.sessionId),
+        ).toEqual([]),
       );
       const [row] = await rows(app.dataSource, 'slow-reader');
       expect(row).toMatchObject({ delivered_at: null, acked_at: null });
