@@ -1,0 +1,5 @@
+import { w1Idle } from './w1-idle';
+import type { Workload } from './workload';
+
+/** Every workload, in the order `npm run bench` runs them. */
+export const WORKLOADS: Workload[] = [w1Idle];
