@@ -2,15 +2,20 @@ import { sign } from 'jsonwebtoken';
 import type { PresenceSummary } from '../references/reference-presence';
 import { BENCH_JWT_SECRET, ServerUnderTest } from './server-under-test';
 
-interface AdminPresence {
-  onlineUsers: number;
-  sessions: number;
-  users: { sessions: { pings: number }[] }[];
+/** Sum of a Prometheus counter's samples across its labels. */
+function counterTotal(exposition: string, name: string): number {
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
 }
 
 /**
- * What the server's presence map holds: MealPulse's through its admin API (the product's own
- * view), the references' over IPC.
+ * What the server's presence map holds: MealPulse's through its own views (the admin overview's
+ * session count, the pings counter of /metrics), the references' over IPC.
  */
 export async function presenceOf(server: ServerUnderTest): Promise<PresenceSummary> {
   if (server.kind !== 'mealpulse') return server.referencePresence();
@@ -18,12 +23,15 @@ export async function presenceOf(server: ServerUnderTest): Promise<PresenceSumma
     algorithm: 'HS256',
     expiresIn: 600,
   });
-  const response = await fetch(`${server.baseUrl}/api/v1/admin/presence`, {
+  const overview = await fetch(`${server.baseUrl}/api/v1/admin/presence?limit=1`, {
     headers: { authorization: `Bearer ${token}` },
   });
-  if (!response.ok) throw new Error(`admin presence answered ${response.status}`);
-  const body = (await response.json()) as AdminPresence;
-  let pings = 0;
-  for (const user of body.users) for (const session of user.sessions) pings += session.pings;
-  return { sessions: body.sessions, users: body.users.length, pings };
+  if (!overview.ok) throw new Error(`admin presence answered ${overview.status}`);
+  const { sessions, onlineUsers } = (await overview.json()) as {
+    sessions: number;
+    onlineUsers: number;
+  };
+  const metrics = await fetch(`${server.baseUrl}/metrics`);
+  const pings = counterTotal(await metrics.text(), 'mealpulse_ws_pings_received_total');
+  return { sessions, users: onlineUsers, pings };
 }
