@@ -10,7 +10,12 @@ export interface ServerKindInfo {
   script: string;
   wire: Wire;
   needsDatabase: boolean;
+  /** Its database needs MealPulse's schema before it starts (MealPulse migrates its own). */
+  migrateFirst?: boolean;
 }
+
+/** MealPulse's migration CLI from the build output. */
+export const MIGRATE_SCRIPT = join(__dirname, '..', '..', 'src', 'database', 'migrate.cli.js');
 
 const DIST = join(__dirname, '..', '..');
 
@@ -38,5 +43,6 @@ export const SERVER_KINDS: Record<ServerKind, ServerKindInfo> = {
     script: join(DIST, 'bench', 'references', 'bare-http.server.js'),
     wire: 'mealpulse',
     needsDatabase: true,
+    migrateFirst: true,
   },
 };

@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { WorkloadContext } from '../workloads/workload';
 import { createBenchDatabase } from './bench-database';
 import type { ServerKind } from './server-kinds';
-import { SERVER_KINDS } from './server-kinds';
+import { MIGRATE_SCRIPT, SERVER_KINDS } from './server-kinds';
 import { ServerUnderTest } from './server-under-test';
 import { LoadPool } from '../load/load-pool';
 
@@ -20,6 +22,11 @@ export async function withServer<T>(
     ? await createBenchDatabase(context.database)
     : null;
   try {
+    if (database && SERVER_KINDS[kind].migrateFirst) {
+      await promisify(execFile)(process.execPath, [MIGRATE_SCRIPT, 'run'], {
+        env: { PATH: process.env.PATH, DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
+      });
+    }
     const server = await ServerUnderTest.start(kind, {
       ...env,
       ...(database ? { DATABASE_URL: database.url } : {}),
