@@ -26,8 +26,8 @@ export const w1Idle: Workload = {
   name: 'w1',
   async run(context) {
     const sessions = sessionsFor(context, 19_000, 300);
-    const pingIntervalMs = context.options.quick ? 2_000 : 30_000;
-    const durationMs = durationMsFor(context, 60, 3);
+    const pingIntervalMs = context.options.quick ? 1_000 : 30_000;
+    const durationMs = durationMsFor(context, 60, 1);
     const results: Partial<Record<ServerKind, IdleMeasurement>> = {};
     for (const kind of SERVERS) {
       context.progress.update(`W1 idle: ${kind}, ${sessions} sessions`);

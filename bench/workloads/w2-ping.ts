@@ -39,7 +39,7 @@ const caseKey = (c: PingCase, kind: PingKind) => `${c.label} ${kind}`;
 export const w2Ping: Workload = {
   name: 'w2',
   async run(context) {
-    const durationMs = durationMsFor(context, 10, 2);
+    const durationMs = durationMsFor(context, 10, 1);
     const cases: PingCase[] = [
       { label: '(a) 200×8', sessions: context.options.quick ? 50 : 200, inFlight: 8 },
       { label: '(b) N×1', sessions: sessionsFor(context, 19_000, 300), inFlight: 1 },

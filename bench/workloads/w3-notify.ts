@@ -34,7 +34,7 @@ export const w3Notify: Workload = {
   name: 'w3',
   async run(context) {
     const sessions = sessionsFor(context, 10_000, 200);
-    const durationMs = durationMsFor(context, 10, 2);
+    const durationMs = durationMsFor(context, 10, 1);
     const rates = context.options.quick ? [50] : [100, 250, 500, 750, 1000];
     const steps = await withServer(context, 'mealpulse', ENV, (server) =>
       withLoad(sessions, async (pool) => {

@@ -26,7 +26,7 @@ interface RestMeasurement {
 export const w4Rest: Workload = {
   name: 'w4',
   async run(context) {
-    const durationMs = durationMsFor(context, 10, 2);
+    const durationMs = durationMsFor(context, 10, 1);
     const results: Partial<Record<Scenario, Partial<Record<ServerKind, RestMeasurement>>>> = {};
     for (const kind of SERVERS) {
       context.progress.update(`W4 REST: ${kind}`);

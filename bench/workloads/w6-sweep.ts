@@ -19,7 +19,7 @@ interface SweepTiming {
 }
 
 const FULL: SweepTiming = { staleAfterMs: 30_000, sweepIntervalMs: 2_000, pingIntervalMs: 10_000 };
-const QUICK: SweepTiming = { staleAfterMs: 3_000, sweepIntervalMs: 500, pingIntervalMs: 1_000 };
+const QUICK: SweepTiming = { staleAfterMs: 2_000, sweepIntervalMs: 400, pingIntervalMs: 700 };
 
 /**
  * W6 sweep cost: N sessions, of which every tenth stops sending anything; the others ping well
@@ -32,7 +32,8 @@ export const w6Sweep: Workload = {
     const sessions = sessionsFor(context, 19_000, 300);
     const timing = context.options.quick ? QUICK : FULL;
     const silent = Math.ceil(sessions / SILENT_EVERY);
-    const durationMs = timing.staleAfterMs + 4 * timing.sweepIntervalMs + 2_000;
+    // Long enough for every silent session to be swept, with a margin of two sweeps.
+    const durationMs = timing.staleAfterMs + 4 * timing.sweepIntervalMs + timing.pingIntervalMs;
     context.progress.update(`W6 sweep: ${sessions} sessions, ${silent} go silent`);
     const env = {
       PRESENCE_STALE_AFTER_MS: String(timing.staleAfterMs),
