@@ -28,6 +28,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class ServerUnderTest {
   private child: ChildProcess | null = null;
   private stderr = '';
+  /** Set while the harness itself is ending the process, so that only crashes are reported. */
+  private ending = false;
 
   private constructor(
     readonly kind: ServerKind,
@@ -67,10 +69,16 @@ export class ServerUnderTest {
     );
     this.child = child;
     this.stderr = '';
-    child.stderr?.on(
-      'data',
-      (chunk: Buffer) => (this.stderr = (this.stderr + chunk).slice(-4_000)),
-    );
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-4_000);
+    });
+    child.once('exit', (code, signal) => {
+      if (this.ending) return;
+      // Nothing after this is valid: say why at once, rather than time out somewhere later.
+      process.stderr.write(
+        `\n${this.label} exited unexpectedly (${signal ?? code}): ${this.stderr}\n`,
+      );
+    });
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (!(await portOpen(this.port))) {
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -86,8 +94,10 @@ export class ServerUnderTest {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    this.ending = true;
     child.kill('SIGKILL');
     await exited;
+    this.ending = false;
   }
 
   /** SIGTERM and the graceful shutdown, SIGKILL if it takes longer than 15 s. */
@@ -95,6 +105,7 @@ export class ServerUnderTest {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    this.ending = true;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited;

@@ -7,7 +7,7 @@ import { SessionPool } from './session-pool';
 
 const pool = new SessionPool();
 
-function run(command: LoadCommand): Promise<unknown> | unknown {
+function run(command: LoadCommand): unknown {
   switch (command.cmd) {
     case 'open':
       return pool.open(command);

@@ -91,7 +91,7 @@ async function create(
   if (
     text.length < 1 ||
     text.length > 1000 ||
-    (mealType !== null && !MEAL_TYPES.has(String(mealType)))
+    (mealType !== null && (typeof mealType !== 'string' || !MEAL_TYPES.has(mealType)))
   ) {
     return reply(response, 400, { statusCode: 400, error: 'Bad Request', message: 'invalid body' });
   }
