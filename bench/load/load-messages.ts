@@ -58,6 +58,8 @@ export interface ReconnectResult {
   elapsedMs: number;
   /** Upgrades answered with an HTTP error status, or reset mid-handshake. */
   failedUpgrades: number;
+  /** Failed upgrades by error code or message, since the worker started. */
+  failureReasons: Record<string, number>;
   /** Connection attempts refused while the server was down (expected). */
   refused: number;
   handshakes: number;

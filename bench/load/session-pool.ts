@@ -63,6 +63,7 @@ export class SessionPool {
   private wronglySwept = 0;
   private silentSwept = 0;
   private failedUpgrades = 0;
+  private readonly failureReasons = new Map<string, number>();
   private refused = 0;
   private handshakes = 0;
   private onWelcome: (() => void) | null = null;
@@ -143,6 +144,9 @@ export class SessionPool {
     for (const session of this.sessions) {
       session.silent = command.silentEvery > 0 && session.index % command.silentEvery === 0;
     }
+    // Every session shows a sign of life at the start, so the silent ones all go stale together
+    // (one sweep finds them all) and no live one has been quiet since it opened.
+    for (const session of this.sessions) this.sendPing(session, kind);
     const started = performance.now();
     let cursor = 0;
     while (performance.now() - started < command.durationMs) {
@@ -185,6 +189,7 @@ export class SessionPool {
       welcomed: this.sessions.filter((s) => s.welcomed).length,
       elapsedMs: performance.now() - started,
       failedUpgrades: this.failedUpgrades - failedBefore,
+      failureReasons: Object.fromEntries(this.failureReasons),
       refused: this.refused - refusedBefore,
       handshakes: this.handshakes - handshakesBefore,
     };
@@ -239,7 +244,11 @@ export class SessionPool {
       socket.on('pong', () => this.completePing(session));
       socket.on('error', (error: Error & { code?: string }) => {
         if (error.code === 'ECONNREFUSED') this.refused++;
-        else if (!session.welcomed) this.failedUpgrades++;
+        else if (!session.welcomed) {
+          this.failedUpgrades++;
+          const reason = error.code ?? error.message;
+          this.failureReasons.set(reason, (this.failureReasons.get(reason) ?? 0) + 1);
+        }
       });
       socket.on('close', (code: number) => {
         const wasWelcomed = session.welcomed;

@@ -1,6 +1,6 @@
 import { check, metricOf, ratio, WorkloadReport } from '../harness/report';
 import type { ServerKind } from '../harness/server-kinds';
-import { withLoad, withServer } from '../harness/server-session';
+import { measured, withLoad, withServer } from '../harness/server-session';
 import type { ReconnectResult } from '../load/load-messages';
 import { openSessions } from './connect';
 import { sessionsFor, Workload, WorkloadContext } from './workload';
@@ -12,10 +12,12 @@ const RECONNECT_TIMEOUT_MS = 120_000;
 
 interface StormMeasurement {
   handshakesPerSecond: number;
+  serverMicrosPerHandshake: number;
   restartSeconds: number;
   allBackSeconds: number;
   failedUpgrades: number;
   refused: number;
+  failureReasons: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export const w5Reconnect: Workload = {
       servers: SERVERS,
       metrics: [
         rate,
+        metricOf(results, 'server CPU per handshake', 'µs', (m) => m.serverMicrosPerHandshake, 0),
         metricOf(results, 'restart until listening', 's', (m) => m.restartSeconds, 2),
         metricOf(results, 'listening until all registered', 's', (m) => m.allBackSeconds, 2),
         metricOf(results, 'failed upgrades', 'count', (m) => m.failedUpgrades, 0),
@@ -56,6 +59,9 @@ export const w5Reconnect: Workload = {
         check('0 failed upgrades', mine.failedUpgrades, mine.failedUpgrades === 0, 0),
       ],
       notes: [
+        ...Object.entries(results).map(
+          ([kind, m]) => `${kind} failed upgrades by reason: ${m.failureReasons}`,
+        ),
         'Back-off: delay = random(0, min(30 s, 0.5 s × 2^attempt)), reset on welcome (docs/websocket-protocol.md).',
       ],
     } satisfies WorkloadReport;
@@ -69,10 +75,10 @@ async function measureStorm(
 ): Promise<StormMeasurement> {
   return withServer(context, kind, {}, (server) =>
     withLoad(sessions, async (pool) => {
-      const opened = await openSessions(pool, server, {
-        concurrency: HANDSHAKE_CONCURRENCY,
-        reconnect: true,
-      });
+      const opening = await measured(context, server, 'w5-handshakes', () =>
+        openSessions(pool, server, { concurrency: HANDSHAKE_CONCURRENCY, reconnect: true }),
+      );
+      const opened = opening.result;
       const killedAt = performance.now();
       await server.kill();
       await server.launch();
@@ -87,6 +93,8 @@ async function measureStorm(
       }
       return {
         handshakesPerSecond: opened.opened / (opened.elapsedMs / 1000),
+        serverMicrosPerHandshake: opening.cpuMicros / opened.opened,
+        failureReasons: storm.map((r) => JSON.stringify(r.failureReasons)).join(' '),
         restartSeconds,
         allBackSeconds: Math.max(...storm.map((r) => r.elapsedMs)) / 1000,
         failedUpgrades: storm.reduce((sum, r) => sum + r.failedUpgrades, 0),
