@@ -131,7 +131,7 @@ export const w6Sweep: Workload = {
           1,
         ),
         check(
-          `exactly one "stale" audit row per silent session (${silent})`,
+          `exactly one "stale" audit row per swept session; all ${silent} silent ones swept`,
           result.staleRows,
           exactlyOne,
           0,
