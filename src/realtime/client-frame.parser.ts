@@ -27,6 +27,14 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
     // SyntaxError, or RangeError for nesting deep enough to exhaust the parser's stack
     return fail('invalid_json', 'Frame is not valid JSON');
   }
+  return validateClientFrame(value);
+}
+
+/**
+ * The shape rules alone, for a value that is already parsed (by a transport that parses JSON
+ * itself); `parseClientFrame` has already refused forbidden keys at any depth.
+ */
+export function validateClientFrame(value: unknown): ParsedFrame {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail('invalid_frame', 'Frame must be a JSON object with a "type"');
   }

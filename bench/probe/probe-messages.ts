@@ -1,0 +1,27 @@
+/** What the orchestrator asks a server process over IPC, and what the probe answers. */
+export type ProbeRequest =
+  | { probe: 'memory' }
+  | { probe: 'cpu' }
+  | { probe: 'loop-delay-reset' }
+  | { probe: 'loop-delay' }
+  /** CPU profile of a measured window (`--profile`), written as a .cpuprofile file. */
+  | { probe: 'profile-start' }
+  | { probe: 'profile-stop'; path: string };
+
+export interface MemoryReading {
+  /** After a forced, full GC. */
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+export interface CpuReading {
+  /** user + system CPU time of the whole process so far. */
+  cpuMicros: number;
+}
+
+export interface LoopDelayReading {
+  maxMs: number;
+  p99Ms: number;
+}
+
+export type ProbeReply = { probe: ProbeRequest['probe']; value: unknown; error?: string };

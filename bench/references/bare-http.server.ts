@@ -1,0 +1,148 @@
+/**
+ * The W4 reference: MealPulse's two hottest REST routes on bare `node:http` + `pg`, doing the
+ * same work per request: JWT check, body validation, the insert of the log and its job in one
+ * transaction, the owner-scoped select, the same JSON, and Express's weak ETag with 304.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { verify } from 'jsonwebtoken';
+import { Pool } from 'pg';
+
+const MEAL_TYPES = new Set(['breakfast', 'lunch', 'dinner', 'snack']);
+const COLUMNS = `id, status, text, meal_type, logged_at, created_at, completed_at, items, totals,
+  unrecognized, error`;
+const BY_ID = /^\/api\/v1\/meal-logs\/([0-9a-f-]{36})$/;
+
+const secret = process.env.JWT_SECRET!;
+/** The same pool size as MealPulse's DataSource. */
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
+
+interface Row {
+  id: string;
+  status: string;
+  text: string;
+  meal_type: string | null;
+  logged_at: Date;
+  created_at: Date;
+  completed_at: Date | null;
+  items: unknown;
+  totals: unknown;
+  unrecognized: unknown;
+  error: string | null;
+}
+
+function view(row: Row) {
+  return {
+    id: row.id,
+    status: row.status,
+    text: row.text,
+    mealType: row.meal_type,
+    loggedAt: row.logged_at.toISOString(),
+    createdAt: row.created_at.toISOString(),
+    completedAt: row.completed_at?.toISOString() ?? null,
+    items: row.items,
+    totals: row.totals,
+    unrecognized: row.unrecognized,
+    error: row.error,
+  };
+}
+
+function userOf(request: IncomingMessage): string | null {
+  const header = request.headers.authorization;
+  if (!header?.startsWith('Bearer ')) return null;
+  try {
+    const payload = verify(header.slice(7), secret, { algorithms: ['HS256'] });
+    return typeof payload === 'object' && typeof payload.sub === 'string' ? payload.sub : null;
+  } catch {
+    return null;
+  }
+}
+
+function reply(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  request?: IncomingMessage,
+): void {
+  const text = JSON.stringify(body);
+  // Express's default: a weak ETag of the body's length and SHA-1.
+  const etag = `W/"${Buffer.byteLength(text).toString(16)}-${createHash('sha1').update(text).digest('base64').slice(0, 27)}"`;
+  if (status === 200 && request?.headers['if-none-match'] === etag) {
+    response.writeHead(304, { etag }).end();
+    return;
+  }
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', etag }).end(text);
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString());
+}
+
+async function create(
+  request: IncomingMessage,
+  response: ServerResponse,
+  userId: string,
+): Promise<void> {
+  const body = (await readJson(request)) as { text?: unknown; mealType?: unknown };
+  const text = typeof body.text === 'string' ? body.text.trim() : '';
+  const mealType = body.mealType ?? null;
+  if (
+    text.length < 1 ||
+    text.length > 1000 ||
+    (mealType !== null && (typeof mealType !== 'string' || !MEAL_TYPES.has(mealType)))
+  ) {
+    return reply(response, 400, { statusCode: 400, error: 'Bad Request', message: 'invalid body' });
+  }
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<Row>(
+      `INSERT INTO meal_logs (user_id, text, meal_type, logged_at)
+       VALUES ($1, $2, $3, clock_timestamp()) RETURNING ${COLUMNS}`,
+      [userId, text, mealType],
+    );
+    await client.query('INSERT INTO meal_log_jobs (meal_log_id) VALUES ($1)', [rows[0].id]);
+    await client.query('COMMIT');
+    reply(response, 201, view(rows[0]));
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function get(
+  request: IncomingMessage,
+  response: ServerResponse,
+  userId: string,
+  id: string,
+): Promise<void> {
+  const { rows } = await pool.query<Row>(
+    `SELECT ${COLUMNS} FROM meal_logs WHERE id = $1 AND user_id = $2`,
+    [id, userId],
+  );
+  if (rows.length === 0)
+    return reply(response, 404, { statusCode: 404, error: 'Not Found', message: 'no such log' });
+  reply(response, 200, view(rows[0]), request);
+}
+
+async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const userId = userOf(request);
+  if (!userId)
+    return reply(response, 401, { statusCode: 401, error: 'Unauthorized', message: 'token' });
+  if (request.method === 'POST' && request.url === '/api/v1/meal-logs/natural')
+    return create(request, response, userId);
+  const byId = request.method === 'GET' ? BY_ID.exec(request.url ?? '') : null;
+  if (byId) return get(request, response, userId, byId[1]);
+  reply(response, 404, { statusCode: 404, error: 'Not Found', message: 'no route' });
+}
+
+createServer((request, response) => {
+  route(request, response).catch(() => {
+    if (!response.headersSent)
+      reply(response, 500, { statusCode: 500, error: 'Internal Server Error', message: 'failed' });
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1');

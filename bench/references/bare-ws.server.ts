@@ -1,0 +1,75 @@
+/**
+ * Reference 1: the practical upper bound for Node here. A bare `ws` server speaking MealPulse's
+ * protocol on /ws with the same upgrade check, frame parser, frames and presence map, and
+ * nothing else (no framework, no audit, no metrics, no logging).
+ */
+import { createServer, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { parseClientFrame } from '../../src/realtime/client-frame.parser';
+import { sendFrame } from '../../src/realtime/server-frames';
+import { answerPresenceQueries } from './presence-queries';
+import { ReferencePresence } from './reference-presence';
+import { authenticateUpgrade, referenceConfig } from './upgrade-auth';
+
+const config = referenceConfig();
+const MAX_BUFFERED_BYTES = 1_048_576;
+const presence = new ReferencePresence<WebSocket>();
+const wss = new WebSocketServer({
+  noServer: true,
+  perMessageDeflate: false,
+  maxPayload: config.maxPayloadBytes,
+});
+const server = createServer((_request, response) => response.writeHead(404).end());
+
+server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  socket.on('error', () => socket.destroy());
+  const identity = request.url?.startsWith('/ws')
+    ? authenticateUpgrade(request, config.jwtSecret)
+    : null;
+  if (!identity) {
+    socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  wss.handleUpgrade(request, socket, head, (ws) => open(ws, identity.userId, identity.deviceId));
+});
+
+function open(ws: WebSocket, userId: string, deviceId: string | null): void {
+  const session = presence.register(userId, deviceId, ws);
+  ws.on('error', () => ws.terminate());
+  ws.on('ping', () => presence.touch(session, true));
+  ws.on('pong', () => presence.touch(session, true));
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    presence.touch(session, false);
+    const parsed = parseClientFrame(data, isBinary);
+    if (!parsed.ok) {
+      sendFrame(
+        ws,
+        { type: 'error', code: parsed.code, message: parsed.message },
+        MAX_BUFFERED_BYTES,
+      );
+    } else if (parsed.frame.type === 'ping') {
+      presence.touch(session, true);
+      sendFrame(ws, { type: 'pong', ts: Date.now() }, MAX_BUFFERED_BYTES);
+    }
+  });
+  ws.on('close', () => presence.unregister(session));
+  sendFrame(
+    ws,
+    {
+      type: 'welcome',
+      sessionId: session.sessionId,
+      userId,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      staleAfterMs: config.staleAfterMs,
+    },
+    MAX_BUFFERED_BYTES,
+  );
+}
+
+setInterval(() => {
+  for (const { socket } of presence.all()) if (socket.readyState === WebSocket.OPEN) socket.ping();
+}, config.heartbeatIntervalMs).unref();
+
+answerPresenceQueries(() => presence.summary());
+server.listen(config.port, '127.0.0.1');

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+
+/** One session as the references keep it: the fields MealPulse's LiveSession holds. */
+export interface ReferenceSession<S> {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly deviceId: string | null;
+  readonly connectedAt: number;
+  readonly socket: S;
+  lastSeenAt: number;
+  pings: number;
+}
+
+export interface PresenceSummary {
+  sessions: number;
+  users: number;
+  pings: number;
+}
+
+/**
+ * The same in-memory presence map as MealPulse's PresenceService (sessions by id, per-user and
+ * per-device indexes, session by socket), without audit or metrics, so the references do the
+ * same bookkeeping per frame and per session.
+ */
+export class ReferencePresence<S extends object> {
+  private readonly sessions = new Map<string, ReferenceSession<S>>();
+  private readonly byUser = new Map<string, Set<ReferenceSession<S>>>();
+  private readonly byDevice = new Map<string, ReferenceSession<S>>();
+  private readonly bySocket = new WeakMap<S, ReferenceSession<S>>();
+
+  register(userId: string, deviceId: string | null, socket: S): ReferenceSession<S> {
+    const now = Date.now();
+    const session: ReferenceSession<S> = {
+      sessionId: randomUUID(),
+      userId,
+      deviceId,
+      connectedAt: now,
+      socket,
+      lastSeenAt: now,
+      pings: 0,
+    };
+    this.sessions.set(session.sessionId, session);
+    let userSessions = this.byUser.get(userId);
+    if (!userSessions) this.byUser.set(userId, (userSessions = new Set()));
+    userSessions.add(session);
+    if (deviceId !== null) this.byDevice.set(`${userId}\u0000${deviceId}`, session);
+    this.bySocket.set(socket, session);
+    return session;
+  }
+
+  touch(session: ReferenceSession<S>, isPing: boolean): void {
+    session.lastSeenAt = Date.now();
+    if (isPing) session.pings++;
+  }
+
+  sessionOf(socket: S): ReferenceSession<S> | undefined {
+    return this.bySocket.get(socket);
+  }
+
+  unregister(session: ReferenceSession<S>): void {
+    if (!this.sessions.delete(session.sessionId)) return;
+    const userSessions = this.byUser.get(session.userId);
+    userSessions?.delete(session);
+    if (userSessions?.size === 0) this.byUser.delete(session.userId);
+    const deviceKey = `${session.userId}\u0000${session.deviceId}`;
+    if (this.byDevice.get(deviceKey) === session) this.byDevice.delete(deviceKey);
+  }
+
+  all(): IterableIterator<ReferenceSession<S>> {
+    return this.sessions.values();
+  }
+
+  summary(): PresenceSummary {
+    let pings = 0;
+    for (const session of this.sessions.values()) pings += session.pings;
+    return { sessions: this.sessions.size, users: this.byUser.size, pings };
+  }
+}

@@ -1,0 +1,105 @@
+import type { HeartbeatResult, CollectResult } from '../load/load-messages';
+import { check, metricOf, ratio, WorkloadReport } from '../harness/report';
+import type { ServerKind } from '../harness/server-kinds';
+import { measured, withLoad, withServer } from '../harness/server-session';
+import { openSessions } from './connect';
+import { mergeCollects, mergePings } from './load-results';
+import { durationMsFor, sessionsFor, Workload, WorkloadContext } from './workload';
+
+const SERVERS: ServerKind[] = ['mealpulse', 'bare-ws', 'socketio'];
+const KIB = 1024;
+
+interface IdleMeasurement {
+  rssPerSession: number;
+  heapPerSession: number;
+  cpuPercent: number;
+  rttP99: number;
+  wronglySwept: number;
+}
+
+/**
+ * W1 idle capacity: N authenticated sessions that only ping (protocol pings where the wire has
+ * them), as phones in a pocket do. Memory per session is measured after a forced GC, against the
+ * idle server's own baseline.
+ */
+export const w1Idle: Workload = {
+  name: 'w1',
+  async run(context) {
+    const sessions = sessionsFor(context, 19_000, 300);
+    const pingIntervalMs = context.options.quick ? 1_000 : 30_000;
+    const durationMs = durationMsFor(context, 60, 1);
+    const results: Partial<Record<ServerKind, IdleMeasurement>> = {};
+    for (const kind of SERVERS) {
+      context.progress.update(`W1 idle: ${kind}, ${sessions} sessions`);
+      results[kind] = await measureIdle(context, kind, sessions, pingIntervalMs, durationMs);
+    }
+    const metric = (name: string, unit: string, pick: (m: IdleMeasurement) => number, digits = 1) =>
+      metricOf(results, name, unit, pick, digits);
+    const rss = metric('RSS per session', 'KiB', (m) => m.rssPerSession);
+    const heap = metric('heap per session', 'KiB', (m) => m.heapPerSession);
+    const wronglySwept = results.mealpulse?.wronglySwept ?? Number.NaN;
+    return {
+      id: 'W1',
+      title: 'idle capacity',
+      parameters: {
+        sessions,
+        'ping interval (ms)': pingIntervalMs,
+        'duration (s)': durationMs / 1000,
+      },
+      servers: SERVERS,
+      metrics: [
+        rss,
+        heap,
+        metric('server CPU while idle', '% of a core', (m) => m.cpuPercent, 2),
+        metric('ping RTT p99', 'ms', (m) => m.rttP99, 2),
+        metric('sessions wrongly swept', 'count', (m) => m.wronglySwept, 0),
+      ],
+      targets: [
+        check('RSS per session ≤ 2× bare ws', ratio(rss, 'bare-ws'), ratio(rss, 'bare-ws') <= 2),
+        check(
+          'RSS per session ≤ 0.6× Socket.IO',
+          ratio(rss, 'socketio'),
+          ratio(rss, 'socketio') <= 0.6,
+        ),
+        check('0 sessions wrongly swept', wronglySwept, wronglySwept === 0, 0),
+      ],
+      notes: [
+        'Socket.IO clients cannot send protocol pings (engine.io v4 pings only from the server), so its RTT is that of a JSON ping.',
+      ],
+    } satisfies WorkloadReport;
+  },
+};
+
+async function measureIdle(
+  context: WorkloadContext,
+  kind: ServerKind,
+  sessions: number,
+  pingIntervalMs: number,
+  durationMs: number,
+): Promise<IdleMeasurement> {
+  return withServer(context, kind, {}, (server) =>
+    withLoad(sessions, async (pool) => {
+      const baseline = await server.memory();
+      await openSessions(pool, server);
+      const idle = await measured(context, server, 'w1-idle', async () =>
+        mergePings(
+          (await pool.all(
+            { cmd: 'heartbeat', intervalMs: pingIntervalMs, durationMs, silentEvery: 0 },
+            durationMs + 60_000,
+          )) as HeartbeatResult[],
+        ),
+      );
+      const loaded = await server.memory();
+      const collected = mergeCollects(
+        (await pool.all({ cmd: 'collect' }, 30_000)) as CollectResult[],
+      );
+      return {
+        rssPerSession: (loaded.rssBytes - baseline.rssBytes) / sessions / KIB,
+        heapPerSession: (loaded.heapUsedBytes - baseline.heapUsedBytes) / sessions / KIB,
+        cpuPercent: (100 * idle.cpuMicros) / (idle.elapsedMs * 1000),
+        rttP99: idle.result.rtt.percentileMillis(99),
+        wronglySwept: collected.wronglySwept,
+      };
+    }),
+  );
+}
