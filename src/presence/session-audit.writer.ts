@@ -4,6 +4,9 @@ import { ServiceInstance } from '../common/service-instance';
 import type { EndReason, LiveSession } from './live-session';
 import { EndedSession, SessionActivity, SessionAuditRepository } from './session-audit.repository';
 
+/** Sessions per activity statement. */
+const ACTIVITY_CHUNK = 1_000;
+
 interface PendingEnd {
   session: EndedSession;
   reason: EndReason;
@@ -137,16 +140,26 @@ export class SessionAuditWriter {
     if (deferred) this.requestFlush();
   }
 
+  /**
+   * One statement per ACTIVITY_CHUNK sessions, yielding to the event loop in between: building
+   * one statement for 19,000 sessions would hold up every socket for the time it takes.
+   */
   private async writeActivity(): Promise<void> {
     if (this.active.size === 0) return;
     const batch = [...this.active.values()];
     this.active.clear();
-    try {
-      await this.repository.flushActivity(batch.map(activityOf));
-    } catch (error) {
-      for (const session of batch)
-        if (session.endReason === null) this.active.set(session.sessionId, session);
-      throw error;
+    for (let start = 0; start < batch.length; start += ACTIVITY_CHUNK) {
+      const chunk = batch.slice(start, start + ACTIVITY_CHUNK);
+      try {
+        await this.repository.flushActivity(chunk.map(activityOf));
+      } catch (error) {
+        for (const session of batch.slice(start)) {
+          if (session.endReason === null && !this.active.has(session.sessionId))
+            this.active.set(session.sessionId, session);
+        }
+        throw error;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 }

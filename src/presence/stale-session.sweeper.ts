@@ -14,6 +14,8 @@ import { PresenceService } from './presence.service';
 import { SessionAuditRepository } from './session-audit.repository';
 import { SessionAuditWriter } from './session-audit.writer';
 
+/** Sockets closed per turn of the event loop during a sweep. */
+const CLOSE_CHUNK = 200;
 /** An instance silent for this many sweep intervals is taken for dead and its sessions for lost. */
 const INSTANCE_DEAD_AFTER_SWEEPS = 3;
 
@@ -60,7 +62,13 @@ export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplic
 
   private async sweep(): Promise<void> {
     const stale = this.presence.endStale();
-    for (const session of stale) closeSocket(session.socket, CloseCode.stale, 'no sign of life');
+    // Closing thousands of sockets at once would hold up every other session; yield between chunks.
+    for (let start = 0; start < stale.length; start += CLOSE_CHUNK) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const session of stale.slice(start, start + CLOSE_CHUNK)) {
+        closeSocket(session.socket, CloseCode.stale, 'no sign of life');
+      }
+    }
     let lost = 0;
     try {
       await this.audit.flush();

@@ -63,6 +63,8 @@ interface SimUser {
   userId: string;
   token: string;
   meals: Map<string, Meal>;
+  /** Results that arrived before their POST answered (meal id → when): matched when it does. */
+  early: Map<string, number>;
   received: Set<string>;
   lastSeq: number;
 }
@@ -85,7 +87,6 @@ export class Simulator {
   private wrongfullySwept = 0;
   private reconnects = 0;
   private drops = 0;
-  private foreign = 0;
   private connected = 0;
 
   constructor(private readonly options: SimulatorOptions) {}
@@ -98,7 +99,14 @@ export class Simulator {
         algorithm: 'HS256',
         expiresIn: Math.ceil(durationMs / 1000) + 3600,
       });
-      this.users.push({ userId, token, meals: new Map(), received: new Set(), lastSeq: 0 });
+      this.users.push({
+        userId,
+        token,
+        meals: new Map(),
+        early: new Map(),
+        received: new Set(),
+        lastSeq: 0,
+      });
     }
     const started = Date.now();
     const devices = this.users.flatMap((user) =>
@@ -192,14 +200,11 @@ export class Simulator {
     if (frame.type !== 'notification' || !frame.data || frame.seq === undefined || !frame.id)
       return;
     user.received.add(frame.id);
-    const meal = user.meals.get(frame.data.id);
-    if (!meal) {
-      // Every notification of this user's id space must be one of its own meals.
-      this.foreign++;
-      return;
-    }
     user.lastSeq = Math.max(user.lastSeq, frame.seq);
-    if (meal.resolvedAt === null) {
+    const meal = user.meals.get(frame.data.id);
+    // A fast result can beat its own POST's answer; anything never claimed is another's.
+    if (!meal) user.early.set(frame.data.id, Date.now());
+    else if (meal.resolvedAt === null) {
       meal.resolvedAt = Date.now();
       meal.via = 'socket';
     }
@@ -225,6 +230,7 @@ export class Simulator {
       'a coffee with milk',
       '200g chicken breast and a salad',
     ];
+    const postedAt = Date.now();
     const response = await fetch(new URL('/api/v1/meal-logs/natural', this.options.url), {
       method: 'POST',
       headers: {
@@ -237,9 +243,13 @@ export class Simulator {
     if (response.status !== 201)
       throw new Error(`POST meal answered ${response.status}: ${await response.text()}`);
     const { id } = (await response.json()) as { id: string };
-    const meal: Meal = { id, postedAt: Date.now(), resolvedAt: null, via: null };
+    const early = user.early.get(id);
+    user.early.delete(id);
+    const meal: Meal = early
+      ? { id, postedAt, resolvedAt: early, via: 'socket' }
+      : { id, postedAt, resolvedAt: null, via: null };
     user.meals.set(id, meal);
-    void this.fallback(user, meal);
+    if (!early) void this.fallback(user, meal);
   }
 
   /** The app's safety net: poll only when the socket did not deliver within the window. */
@@ -311,7 +321,7 @@ export class Simulator {
       sessionsWrongfullySwept: this.wrongfullySwept,
       reconnects: this.reconnects,
       drops: this.drops,
-      foreignNotifications: this.foreign,
+      foreignNotifications: this.users.reduce((sum, u) => sum + u.early.size, 0),
       receivedByUser: new Map(this.users.map((u) => [u.userId, u.received])),
     };
   }
