@@ -35,10 +35,16 @@ export class ServerUnderTest {
     readonly kind: ServerKind,
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly core: number,
   ) {}
 
-  static async start(kind: ServerKind, env: Record<string, string>): Promise<ServerUnderTest> {
-    const server = new ServerUnderTest(kind, await freePort(), env);
+  /** `core`: where to pin it; W7 puts a second instance on the load core. */
+  static async start(
+    kind: ServerKind,
+    env: Record<string, string>,
+    core = SERVER_CORE,
+  ): Promise<ServerUnderTest> {
+    const server = new ServerUnderTest(kind, await freePort(), env, core);
     await server.launch();
     return server;
   }
@@ -53,7 +59,7 @@ export class ServerUnderTest {
 
   async launch(): Promise<void> {
     const child = spawnPinnedNode(
-      SERVER_CORE,
+      this.core,
       ['--expose-gc', '--require', PROBE, SERVER_KINDS[this.kind].script],
       {
         env: {

@@ -5,6 +5,8 @@ export interface TargetSpec {
   port: number;
   wire: Wire;
   jwtSecret: string;
+  /** Every session of this target claims this device (default `d`); W7 gives each instance its own. */
+  deviceId?: string;
 }
 
 /** What the orchestrator asks a load worker to do; each command gets exactly one reply. */

@@ -222,20 +222,23 @@ export class SessionPool {
   }
 
   private connect(session: LoadSession): Promise<boolean> {
-    const { port, wire } = this.target!;
+    const { port, wire, deviceId = 'd' } = this.target!;
     const codec = this.codec!;
     const separator = codec.path.includes('?') ? '&' : '?';
     this.handshakes++;
     session.welcomed = false;
     session.pingSentAt.length = 0;
     return new Promise<boolean>((resolve) => {
-      const socket = new WebSocket(`ws://127.0.0.1:${port}${codec.path}${separator}deviceId=d`, {
-        headers: { authorization: `Bearer ${session.token}` },
-        perMessageDeflate: false,
-        localAddress: sourceAddress(session.index),
-        autoPong: this.autoPong,
-        handshakeTimeout: 30_000,
-      });
+      const socket = new WebSocket(
+        `ws://127.0.0.1:${port}${codec.path}${separator}deviceId=${deviceId}`,
+        {
+          headers: { authorization: `Bearer ${session.token}` },
+          perMessageDeflate: false,
+          localAddress: sourceAddress(session.index),
+          autoPong: this.autoPong,
+          handshakeTimeout: 30_000,
+        },
+      );
       session.socket = socket;
       socket.on('message', (data: Buffer) => {
         const frame = codec.decode(socket, data.toString());

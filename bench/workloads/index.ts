@@ -4,7 +4,16 @@ import { w3Notify } from './w3-notify';
 import { w4Rest } from './w4-rest';
 import { w5Reconnect } from './w5-reconnect';
 import { w6Sweep } from './w6-sweep';
+import { w7Cluster } from './w7-cluster';
 import type { Workload } from './workload';
 
 /** Every workload, in the order `npm run bench` runs them. */
-export const WORKLOADS: Workload[] = [w1Idle, w2Ping, w3Notify, w4Rest, w5Reconnect, w6Sweep];
+export const WORKLOADS: Workload[] = [
+  w1Idle,
+  w2Ping,
+  w3Notify,
+  w4Rest,
+  w5Reconnect,
+  w6Sweep,
+  w7Cluster,
+];

@@ -1,5 +1,6 @@
 import { LatencyHistogram } from '../harness/latency-histogram';
 import type { CollectResult, PingResult } from '../load/load-messages';
+import type { LoadPool } from '../load/load-pool';
 
 /** Sums the workers' ping results into one. */
 export function mergePings(results: PingResult[]): {
@@ -59,4 +60,21 @@ export function mergeCollects(results: CollectResult[]): MergedCollect {
     merged.duplicates += result.notifications.duplicates;
   }
   return merged;
+}
+
+/** Collects (and resets) the workers' notification counters once `expected` arrived or after `graceMs`. */
+export async function collectUntilDelivered(
+  pool: LoadPool,
+  expected: number,
+  graceMs: number,
+): Promise<MergedCollect> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const peek = mergeCollects((await pool.all({ cmd: 'collect' }, 30_000)) as CollectResult[]);
+    if (new Set(peek.received).size >= expected || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return mergeCollects(
+    (await pool.all({ cmd: 'collect', reset: true }, 30_000)) as CollectResult[],
+  );
 }

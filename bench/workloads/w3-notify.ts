@@ -1,11 +1,9 @@
 import { check, metricOf, WorkloadReport } from '../harness/report';
 import { BENCH_JWT_SECRET } from '../harness/server-under-test';
 import { withLoad, withServer } from '../harness/server-session';
-import type { LoadPool } from '../load/load-pool';
-import type { CollectResult } from '../load/load-messages';
 import { MealPoster } from '../load/meal-poster';
 import { openSessions } from './connect';
-import { mergeCollects } from './load-results';
+import { collectUntilDelivered } from './load-results';
 import { durationMsFor, sessionsFor, Workload } from './workload';
 
 const TARGET_P99_MS = 50;
@@ -45,7 +43,7 @@ export const w3Notify: Workload = {
           for (const rate of rates) {
             context.progress.update(`W3 notifications: ${sessions} sessions, ${rate} meal logs/s`);
             const posted = await poster.post(rate, durationMs);
-            const collected = await collectUntilDelivered(pool, posted.accepted.length);
+            const collected = await collectUntilDelivered(pool, posted.accepted.length, GRACE_MS);
             const received = new Set(collected.received);
             const step: RateStep = {
               rate,
@@ -103,16 +101,3 @@ export const w3Notify: Workload = {
     } satisfies WorkloadReport;
   },
 };
-
-/** Collects (and resets) the workers' notification counters once `expected` arrived or after GRACE_MS. */
-async function collectUntilDelivered(pool: LoadPool, expected: number) {
-  const deadline = Date.now() + GRACE_MS;
-  for (;;) {
-    const peek = mergeCollects((await pool.all({ cmd: 'collect' }, 30_000)) as CollectResult[]);
-    if (new Set(peek.received).size >= expected || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return mergeCollects(
-    (await pool.all({ cmd: 'collect', reset: true }, 30_000)) as CollectResult[],
-  );
-}

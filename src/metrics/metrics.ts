@@ -81,7 +81,8 @@ export class Metrics {
 
   readonly redisPresenceCommands = new Counter({
     name: 'mealpulse_redis_presence_commands_total',
-    help: 'Redis commands sent by the presence store (leases and reads)',
+    help: 'Redis commands sent by the presence store: lease writes (batched) and reads',
+    labelNames: ['op'] as const,
     registers: [this.registry],
   });
 

@@ -102,7 +102,7 @@ export class RedisPresenceStore
         '+inf',
       );
       const remote = await this.readSessions(ids);
-      this.metrics.redisPresenceCommands.inc(1 + ids.length);
+      this.metrics.redisPresenceCommands.inc({ op: 'read' }, 1 + ids.length);
       return [...own, ...remote.filter((record) => record.instanceId !== this.instance.id)];
     } catch {
       return own;
@@ -128,7 +128,7 @@ export class RedisPresenceStore
           limit,
         ),
       ]);
-      this.metrics.redisPresenceCommands.inc(3);
+      this.metrics.redisPresenceCommands.inc({ op: 'read' }, 3);
       const users = await Promise.all(
         userIds.map(async (userId) => {
           const records = await this.sessionsOf(userId);
@@ -263,7 +263,7 @@ export class RedisPresenceStore
       pipeline.zremrangebyscore(index, '-inf', `(${this.leaseCutoff(now)}`);
       if (dirty.size > 0) pipeline.pexpire(index, lease);
     }
-    this.metrics.redisPresenceCommands.inc(pipeline.length);
+    this.metrics.redisPresenceCommands.inc({ op: 'lease' }, pipeline.length);
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error);
     if (failed) throw failed[0] as Error;

@@ -16,6 +16,10 @@ import { SessionAuditWriter } from './session-audit.writer';
 
 /** Sockets closed per turn of the event loop during a sweep. */
 const CLOSE_CHUNK = 200;
+/** A stale peer that has not answered the close frame by then is terminated... */
+const TERMINATE_AFTER_MS = 1_000;
+/** ...each chunk this much later than the one before. */
+const TERMINATE_SPREAD_MS = 25;
 /** An instance silent for this many sweep intervals is taken for dead and its sessions for lost. */
 const INSTANCE_DEAD_AFTER_SWEEPS = 3;
 
@@ -62,11 +66,18 @@ export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplic
 
   private async sweep(): Promise<void> {
     const stale = this.presence.endStale();
-    // Closing thousands of sockets at once would hold up every other session; yield between chunks.
-    for (let start = 0; start < stale.length; start += CLOSE_CHUNK) {
-      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-      for (const session of stale.slice(start, start + CLOSE_CHUNK)) {
-        closeSocket(session.socket, CloseCode.stale, 'no sign of life');
+    // Closing thousands of sockets at once would hold up every other session: close a chunk per
+    // turn of the event loop, and spread the terminations of peers that never answer (most stale
+    // peers) so that they do not all fall due in the same timer tick either.
+    for (let chunk = 0; chunk * CLOSE_CHUNK < stale.length; chunk++) {
+      if (chunk > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const session of stale.slice(chunk * CLOSE_CHUNK, (chunk + 1) * CLOSE_CHUNK)) {
+        closeSocket(
+          session.socket,
+          CloseCode.stale,
+          'no sign of life',
+          TERMINATE_AFTER_MS + chunk * TERMINATE_SPREAD_MS,
+        );
       }
     }
     let lost = 0;

@@ -1,0 +1,232 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { promisify } from 'node:util';
+import { createBenchDatabase } from '../harness/bench-database';
+import { LOAD_CORE, SERVER_CORE } from '../harness/pinned-spawn';
+import { check, metricOf, WorkloadReport } from '../harness/report';
+import { MIGRATE_SCRIPT } from '../harness/server-kinds';
+import { BENCH_JWT_SECRET, ServerUnderTest } from '../harness/server-under-test';
+import { withLoad } from '../harness/server-session';
+import type { LoadPool } from '../load/load-pool';
+import { MealPoster } from '../load/meal-poster';
+import { targetOf } from './connect';
+import { collectUntilDelivered, MergedCollect } from './load-results';
+import { durationMsFor, sessionsFor, Workload } from './workload';
+
+const TARGET_P99_MS = 20;
+const TARGET_RATE = 1_000;
+/** After the last post, how long stragglers may take before they count as lost. */
+const GRACE_MS = 15_000;
+
+/** Reads counters from an instance's /metrics (sums every series of a name with a label prefix). */
+async function counters(server: ServerUnderTest, names: string[]): Promise<Record<string, number>> {
+  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  const totals: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const line of text.split('\n')) {
+    const name = names.find((n) => line.startsWith(n));
+    if (name) totals[name] += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return totals;
+}
+
+const PUBLISHED = 'mealpulse_redis_messages_published_total{kind="notification"}';
+const CREATED = 'mealpulse_notifications_created_total';
+const LEASE_COMMANDS = 'mealpulse_redis_presence_commands_total{op="lease"}';
+const READ_COMMANDS = 'mealpulse_redis_presence_commands_total{op="read"}';
+const LAST_SEEN = 'mealpulse_presence_last_seen_updates_total';
+const COUNTERS = [PUBLISHED, CREATED, LEASE_COMMANDS, READ_COMMANDS, LAST_SEEN];
+
+function redisReachable(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port || 6379), hostname);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * W7 scale-out: two MealPulse instances (A on the server core with the workers, B on the load
+ * core) sharing one PostgreSQL and one Redis, each holding N sessions; every user has a phone on
+ * A and a tablet on B. Meal logs completed by A's workers reach the phone on the same instance and
+ * the tablet across Redis, so one run gives both latencies, their ratio, and the Redis traffic.
+ */
+export const w7Cluster: Workload = {
+  name: 'w7',
+  async run(context) {
+    const perInstance = sessionsFor(context, 19_000, 200);
+    const durationMs = durationMsFor(context, 10, 2);
+    const rate = context.options.quick ? 50 : TARGET_RATE;
+    const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    if (!(await redisReachable(redisUrl)))
+      throw new Error(`W7 needs Redis at ${redisUrl} (BENCH_REDIS_URL)`);
+
+    const database = await createBenchDatabase(context.database);
+    try {
+      // Both instances start on one database: migrate once, before either does.
+      await promisify(execFile)(process.execPath, [MIGRATE_SCRIPT, 'run'], {
+        env: { PATH: process.env.PATH, DATABASE_URL: database.url, LOG_LEVEL: 'warn' },
+      });
+      const shared = {
+        DATABASE_URL: database.url,
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: `bench-w7-${randomBytes(3).toString('hex')}:`,
+        JOB_POLL_INTERVAL_MS: '50',
+      };
+      context.progress.update('W7 scale-out: starting two instances');
+      const a = await ServerUnderTest.start(
+        'mealpulse',
+        { ...shared, JOB_CONCURRENCY: '32' },
+        SERVER_CORE,
+      );
+      const b = await ServerUnderTest.start(
+        'mealpulse',
+        { ...shared, JOB_CONCURRENCY: '0' },
+        LOAD_CORE,
+      );
+      try {
+        return await withLoad(perInstance, (phones) =>
+          withLoad(perInstance, (tablets) =>
+            measure(context, { a, b, phones, tablets, perInstance, rate, durationMs }),
+          ),
+        );
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
+      }
+    } finally {
+      await database.drop();
+    }
+  },
+};
+
+async function measure(
+  context: Parameters<Workload['run']>[0],
+  run: {
+    a: ServerUnderTest;
+    b: ServerUnderTest;
+    phones: LoadPool;
+    tablets: LoadPool;
+    perInstance: number;
+    rate: number;
+    durationMs: number;
+  },
+): Promise<WorkloadReport> {
+  const { a, b, phones, tablets, perInstance, rate, durationMs } = run;
+  const open = async (pool: LoadPool, server: ServerUnderTest, deviceId: string) => {
+    context.progress.update(
+      `W7 scale-out: opening ${perInstance} ${deviceId} sessions on ${server.port}`,
+    );
+    const results = (await pool.open(
+      { ...targetOf(server), deviceId },
+      { concurrency: 100, timeoutMs: 300_000 },
+    )) as { opened: number; failed: number }[];
+    return results.reduce((sum, r) => sum + r.opened, 0);
+  };
+  const opened = (await open(phones, a, 'phone')) + (await open(tablets, b, 'tablet'));
+  await Promise.all([
+    phones.all({ cmd: 'collect', reset: true }, 30_000),
+    tablets.all({ cmd: 'collect', reset: true }, 30_000),
+  ]);
+
+  const before = { a: await counters(a, COUNTERS), b: await counters(b, COUNTERS) };
+  context.progress.update(`W7 scale-out: ${opened} sessions, ${rate} meal logs/s through A`);
+  const poster = new MealPoster(a.port, perInstance, BENCH_JWT_SECRET);
+  let posted;
+  try {
+    posted = await poster.post(rate, durationMs);
+  } finally {
+    poster.close();
+  }
+  const expected = posted.accepted.length;
+  const [sameInstance, crossInstance] = await Promise.all([
+    collectUntilDelivered(phones, expected, GRACE_MS),
+    collectUntilDelivered(tablets, expected, GRACE_MS),
+  ]);
+  const after = { a: await counters(a, COUNTERS), b: await counters(b, COUNTERS) };
+  const delta = (name: string) => after.a[name] - before.a[name] + (after.b[name] - before.b[name]);
+
+  const lost = (collected: MergedCollect) => {
+    const received = new Set(collected.received);
+    return posted.accepted.filter((id) => !received.has(id)).length + posted.failed;
+  };
+  const same = {
+    p50: sameInstance.latency.percentileMillis(50),
+    p99: sameInstance.latency.percentileMillis(99),
+  };
+  const cross = {
+    p50: crossInstance.latency.percentileMillis(50),
+    p99: crossInstance.latency.percentileMillis(99),
+  };
+  const messagesPerNotification = delta(PUBLISHED) / Math.max(1, delta(CREATED));
+  const leaseCommandsPerFrame = delta(LEASE_COMMANDS) / Math.max(1, delta(LAST_SEEN));
+  const readCommandsPerNotification = delta(READ_COMMANDS) / Math.max(1, delta(CREATED));
+  const wronglySwept = sameInstance.wronglySwept + crossInstance.wronglySwept;
+  const lostCount = lost(sameInstance) + lost(crossInstance);
+  const completionsPerSecond = expected / (posted.elapsedMs / 1000);
+  const one = <T>(value: T) => ({ mealpulse: value });
+
+  return {
+    id: 'W7',
+    title: 'scale-out: two instances through Redis (MealPulse only)',
+    parameters: {
+      'sessions per instance': perInstance,
+      'sessions held': opened,
+      'meal logs/s': rate,
+      'duration (s)': durationMs / 1000,
+    },
+    servers: ['mealpulse'],
+    metrics: [
+      metricOf(one(completionsPerSecond), 'completions/s', '1/s', (v) => v, 0),
+      metricOf(one(same), 'same instance: commit → frame p50', 'ms', (v) => v.p50, 1),
+      metricOf(one(same), 'same instance: commit → frame p99', 'ms', (v) => v.p99, 1),
+      metricOf(one(cross), 'cross instance: commit → frame p50', 'ms', (v) => v.p50, 1),
+      metricOf(one(cross), 'cross instance: commit → frame p99', 'ms', (v) => v.p99, 1),
+      metricOf(one(cross.p99 / same.p99), 'cross ÷ same instance p99', 'ratio', (v) => v, 2),
+      metricOf(
+        one(messagesPerNotification),
+        'Redis messages per notification (1 target instance)',
+        'count',
+        (v) => v,
+        2,
+      ),
+      metricOf(
+        one(readCommandsPerNotification),
+        'Redis presence reads per notification',
+        'count',
+        (v) => v,
+        2,
+      ),
+      metricOf(
+        one(leaseCommandsPerFrame),
+        'Redis lease commands per inbound frame (ping, pong, ack)',
+        'count',
+        (v) => v,
+        2,
+      ),
+      metricOf(one(lostCount), 'lost notifications (phones + tablets)', 'count', (v) => v, 0),
+      metricOf(one(wronglySwept), 'sessions wrongly swept', 'count', (v) => v, 0),
+    ],
+    targets: [
+      check(`${2 * perInstance} sessions held`, opened, opened === 2 * perInstance, 0),
+      check('0 wrongly swept', wronglySwept, wronglySwept === 0, 0),
+      check(
+        `cross-instance p99 < ${TARGET_P99_MS} ms at ${rate} notifications/s`,
+        cross.p99,
+        cross.p99 < TARGET_P99_MS && completionsPerSecond >= 0.95 * rate,
+        1,
+      ),
+      check(
+        '≤ 1 Redis message per target instance per notification',
+        messagesPerNotification,
+        messagesPerNotification <= 1,
+        2,
+      ),
+      check('0 lost', lostCount, lostCount === 0, 0),
+    ],
+    notes: [
+      'A (server core) runs the workers (JOB_CONCURRENCY=32) and the phones; B (load core, shared with the load generators) only holds the tablets. Latency is from the MealLog’s completedAt (the completion commit) to the frame arriving at the client.',
+      "Lease commands are pipelined once per REDIS_PRESENCE_FLUSH_INTERVAL_MS (6 per session that showed life in the interval, whatever its number of frames), never a round trip per ping; reads per notification are the routing lookup (the user's sessions) and the online count recorded on the notification.",
+    ],
+  };
+}
