@@ -90,9 +90,10 @@ export class PresenceService {
 
   /** Ends every local session silent for PRESENCE_STALE_AFTER_MS, audited together. */
   endStale(now = Date.now()): LiveSession[] {
-    const stale = [...this.local.all()].filter((s) =>
-      isStale(s.lastSeenAt, now, this.config.presence.staleAfterMs),
-    );
+    const stale: LiveSession[] = [];
+    for (const session of this.local.all()) {
+      if (isStale(session.lastSeenAt, now, this.config.presence.staleAfterMs)) stale.push(session);
+    }
     return this.endMany(stale, 'stale');
   }
 
