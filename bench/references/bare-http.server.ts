@@ -3,7 +3,7 @@
  * same work per request: JWT check, body validation, the insert of the log and its job in one
  * transaction, the owner-scoped select, the same JSON, and Express's weak ETag with 304.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { verify } from 'jsonwebtoken';
 import { Pool } from 'pg';
@@ -13,7 +13,8 @@ const COLUMNS = `id, status, text, meal_type, logged_at, created_at, completed_a
   unrecognized, error`;
 const BY_ID = /^\/api\/v1\/meal-logs\/([0-9a-f-]{36})$/;
 
-const secret = process.env.JWT_SECRET!;
+// As MealPulse's TokenVerifier does: a secret KeyObject, not a string jsonwebtoken re-parses.
+const secret = createSecretKey(Buffer.from(process.env.JWT_SECRET!, 'utf8'));
 /** The same pool size as MealPulse's DataSource. */
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
 

@@ -1,3 +1,4 @@
+import { createSecretKey, KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { verify } from 'jsonwebtoken';
 
@@ -7,6 +8,14 @@ export interface UpgradeIdentity {
 }
 
 const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** As MealPulse's TokenVerifier does: a secret KeyObject, not a string jsonwebtoken re-parses. */
+const keys = new Map<string, KeyObject>();
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  return key;
+}
 
 /**
  * The check MealPulse's UpgradeAuthorizer makes before a socket exists: an HS256 JWT from the
@@ -24,7 +33,7 @@ export function authenticateUpgrade(
     : url.searchParams.get('access_token');
   if (!token) return null;
   try {
-    const payload = verify(token, secret, { algorithms: ['HS256'] });
+    const payload = verify(token, keyOf(secret), { algorithms: ['HS256'] });
     if (typeof payload !== 'object' || typeof payload.sub !== 'string') return null;
     if (typeof payload.exp !== 'number') return null;
     const deviceId = url.searchParams.get('deviceId');

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { JsonWebTokenError, TokenExpiredError, sign, verify } from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { AuthenticatedUser } from './authenticated-user';
@@ -21,13 +22,21 @@ const ALGORITHMS = ['HS256'] as const;
  */
 @Injectable()
 export class TokenVerifier {
-  constructor(private readonly config: AppConfig) {}
+  /**
+   * Given a string, jsonwebtoken first tries to parse it as a PEM public key on every call (and
+   * fails): that attempt was 42 % of a POST's CPU in the W4 profile. A secret KeyObject skips it.
+   */
+  private readonly key: KeyObject;
+
+  constructor(config: AppConfig) {
+    this.key = createSecretKey(Buffer.from(config.auth.jwtSecret, 'utf8'));
+  }
 
   verify(token: string | undefined | null): AuthenticatedUser {
     if (!token) throw new InvalidTokenError('missing');
     let payload: unknown;
     try {
-      payload = verify(token, this.config.auth.jwtSecret, { algorithms: [...ALGORITHMS] });
+      payload = verify(token, this.key, { algorithms: [...ALGORITHMS] });
     } catch (error) {
       if (error instanceof TokenExpiredError) throw new InvalidTokenError('expired');
       if (error instanceof JsonWebTokenError && error.message === 'jwt malformed') {
@@ -40,7 +49,7 @@ export class TokenVerifier {
 
   /** Signs a token; used by `npm run token` and by tests. */
   sign(userId: string, options: { roles?: string[]; ttlSeconds: number }): string {
-    return sign({ sub: userId, roles: options.roles ?? [] }, this.config.auth.jwtSecret, {
+    return sign({ sub: userId, roles: options.roles ?? [] }, this.key, {
       algorithm: ALGORITHMS[0],
       expiresIn: options.ttlSeconds,
     });
