@@ -30,6 +30,7 @@ export class SessionAuditWriter {
   private readonly active = new Map<string, LiveSession>();
   private readonly openWaiters = new Map<string, () => void>();
   private flushing: Promise<void> | null = null;
+  private followUp: Promise<void> | null = null;
   private flushRequested = false;
   constructor(
     private readonly repository: SessionAuditRepository,
@@ -72,11 +73,22 @@ export class SessionAuditWriter {
     if (sessions.length > 0) this.requestFlush();
   }
 
-  /** Writes everything queued (activity included) and resolves when it is written or has failed. */
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    this.flushing = this.write().finally(() => (this.flushing = null));
-    await this.flushing;
+  /**
+   * Writes everything queued (activity included) and resolves when it is written or has failed.
+   * Callers arriving while a write runs share one follow-up write: in a reconnect storm thousands
+   * ask, and waking each of them after every write made the wake-ups alone quadratic.
+   */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = this.write().finally(() => (this.flushing = null));
+      return this.flushing;
+    }
+    const again = () => {
+      this.followUp = null;
+      return this.flush();
+    };
+    this.followUp ??= this.flushing.then(again, again);
+    return this.followUp;
   }
 
   get pendingWrites(): number {
