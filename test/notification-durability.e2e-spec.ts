@@ -25,8 +25,12 @@ describe('notification durability', () => {
     const database = await createTestDatabase();
     try {
       const doomed = await startChildApp(
-        { DATABASE_URL: database.url },
-        { preload: 'crash-after-commit.js' },
+        // Dies the moment a committed notification is about to be pushed.
+        {
+          DATABASE_URL: database.url,
+          CRASH_AT: 'notifications/notification-delivery#NotificationDelivery.push:before',
+        },
+        { preload: 'crash-at.js' },
       );
       const client = await WsClient.connect(doomed.baseUrl, { userId: 'crash', deviceId: 'phone' });
       const id = (

@@ -60,11 +60,4 @@ export class MealLogJobRepository {
     );
     return updated === 1;
   }
-
-  async countPending(): Promise<number> {
-    const [row] = await this.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM meal_log_jobs`,
-    );
-    return row.n;
-  }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, Socket } from 'node:net';
 import { tokenFor } from './tokens';
+import { Waiters } from './waiters';
 
 /**
  * A WebSocket peer on a bare TCP socket, for what a well-behaved library refuses to send:
@@ -9,18 +10,18 @@ import { tokenFor } from './tokens';
  */
 export class RawPeer {
   private buffered = Buffer.alloc(0);
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   ended = false;
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
-      this.notify();
+      this.waiters.wake();
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.ended = true;
-      this.notify();
+      this.waiters.wake();
     });
   }
 
@@ -117,27 +118,13 @@ export class RawPeer {
   }
 
   private waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no ${what} from the server within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    return this.waiters
+      .until(
+        () => (done() ? true : undefined),
+        timeoutMs,
+        () => `no ${what} from the server within ${timeoutMs} ms`,
+      )
+      .then(() => undefined);
   }
 }
 

@@ -1,5 +1,6 @@
 import { WebSocket, ClientOptions } from 'ws';
 import { tokenFor } from './tokens';
+import { Waiters } from './waiters';
 
 export interface Frame {
   type: string;
@@ -26,16 +27,16 @@ export interface WsClientOptions {
 export class WsClient {
   readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => {
       this.frames.push(JSON.parse(data.toString()) as Frame);
-      this.notify();
+      this.waiters.wake();
     });
     this.closed = new Promise((resolve) =>
       socket.once('close', (code, reason) => {
-        this.notify();
+        this.waiters.wake();
         resolve({ code, reason: reason.toString() });
       }),
     );
@@ -149,32 +150,11 @@ export class WsClient {
   }
 
   private waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = find();
-        if (found !== undefined) {
-          cleanup();
-          resolve(found);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(
-          new Error(
-            `no matching ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.frames).slice(0, 500)}`,
-          ),
-        );
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    return this.waiters.until(
+      find,
+      timeoutMs,
+      () =>
+        `no matching ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.frames).slice(0, 500)}`,
+    );
   }
 }

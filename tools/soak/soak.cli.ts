@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
-import { checkLedger, ledgerBalanced } from '../../test/support/ledger';
+import { checkLedger, ledgerBalanced } from '../ledger/ledger-check';
 import { formatReport, Simulator } from '../simulator/simulator';
 import { parseDuration } from '../simulator/stats';
 import { growthOver, secondHalf } from './trend';
