@@ -7,12 +7,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { ipcRequest } from '../../bench/harness/ipc-request';
+import type { MemoryReading, ProbeReply } from '../../bench/probe/probe-messages';
 import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
 import { checkLedger, ledgerBalanced } from '../ledger/ledger-check';
 import { formatReport, Simulator } from '../simulator/simulator';
@@ -20,6 +22,12 @@ import { parseDuration } from '../simulator/stats';
 import { growthOver, secondHalf } from './trend';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
+/**
+ * The benchmarks' probe, preloaded into the service: memory read after a forced full GC. Heap in
+ * use sampled without a GC swings by tens of MiB with garbage not yet collected, which a trend
+ * over a minute's samples cannot tell from a leak.
+ */
+const PROBE = join(__dirname, '..', '..', 'bench', 'probe', 'probe.preload.js');
 const SAMPLE_EVERY_MS = 5_000;
 const MIB = 1024 * 1024;
 
@@ -102,7 +110,7 @@ class Service {
 
   static async start(env: Record<string, string>, logFile: string): Promise<Service> {
     const port = await freePort();
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, ['--expose-gc', '--require', PROBE, MAIN], {
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'production',
@@ -110,11 +118,11 @@ class Service {
         PORT: String(port),
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const log = createWriteStream(logFile);
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
     const service = new Service(child, `http://127.0.0.1:${port}`);
     const ready = await waitUntil(
       async () => (await fetch(`${service.baseUrl}/health/ready`)).status === 200,
@@ -124,9 +132,16 @@ class Service {
     return service;
   }
 
-  async rssBytes(): Promise<number> {
-    const status = await readFile(`/proc/${this.process.pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+  /** RSS and heap in use right after a forced full GC, from the probe. */
+  async memoryAfterGc(): Promise<MemoryReading> {
+    const reply = (await ipcRequest(
+      this.process,
+      { probe: 'memory' },
+      (answer) => (answer as ProbeReply)?.probe === 'memory',
+      30_000,
+    )) as ProbeReply;
+    if (reply.error) throw new Error(`memory probe: ${reply.error}`);
+    return reply.value as MemoryReading;
   }
 
   async openFileDescriptors(): Promise<number> {
@@ -178,15 +193,17 @@ async function main(): Promise<void> {
   const liveSessions = () => service.metric('mealpulse_ws_sessions_open');
 
   const samples: Sample[] = [];
-  const sample = async () =>
+  const sample = async () => {
+    const memory = await service.memoryAfterGc();
     samples.push({
       at: Date.now(),
-      rss: await service.rssBytes(),
-      heap: await service.metric('mealpulse_nodejs_heap_size_used_bytes'),
+      rss: memory.rssBytes,
+      heap: memory.heapUsedBytes,
       fds: await service.openFileDescriptors(),
       liveSessions: await liveSessions(),
       openSessionRows: await openSessionRows(),
     });
+  };
   const baselineFds = await service.openFileDescriptors();
   const sampler = setInterval(() => void sample().catch(() => undefined), SAMPLE_EVERY_MS);
 
