@@ -102,14 +102,19 @@ describe('meal log processing', () => {
     it('lets a stale worker neither finish nor reschedule a job re-claimed after its lease expired', async () => {
       const created = await api(app, 'fence').post(NATURAL).send({ text: 'apple' }).expect(201);
       const [first] = await jobs.claimNextJobs(10, 60_000, 'worker-a');
-      expect(first).toEqual({ mealLogId: created.body.id, attempt: 1 });
+      expect(first).toEqual({
+        mealLogId: created.body.id,
+        attempt: 1,
+        userId: 'fence',
+        text: 'apple',
+      });
       expect(await jobs.claimNextJobs(10, 60_000, 'worker-b')).toEqual([]); // leased
 
       await app.dataSource.query(
         `UPDATE meal_log_jobs SET available_at = now() - interval '1 second'`,
       );
       const [second] = await jobs.claimNextJobs(10, 60_000, 'worker-b');
-      expect(second).toEqual({ mealLogId: created.body.id, attempt: 2 });
+      expect(second).toMatchObject({ mealLogId: created.body.id, attempt: 2 });
 
       expect(await app.dataSource.transaction((manager) => jobs.finish(manager, first))).toBe(
         false,

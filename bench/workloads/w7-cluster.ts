@@ -7,9 +7,9 @@ import { LOAD_CORE, SERVER_CORE } from '../harness/pinned-spawn';
 import { check, metricOf, WorkloadReport } from '../harness/report';
 import { MIGRATE_SCRIPT } from '../harness/server-kinds';
 import { BENCH_JWT_SECRET, ServerUnderTest } from '../harness/server-under-test';
-import { withLoad } from '../harness/server-session';
+import { measured, withLoad } from '../harness/server-session';
 import type { LoadPool } from '../load/load-pool';
-import { MealPoster } from '../load/meal-poster';
+import { JobFeeder } from '../load/job-feeder';
 import { targetOf } from './connect';
 import { collectUntilDelivered, MergedCollect } from './load-results';
 import { durationMsFor, sessionsFor, Workload } from './workload';
@@ -35,7 +35,17 @@ const CREATED = 'mealpulse_notifications_created_total';
 const LEASE_COMMANDS = 'mealpulse_redis_presence_commands_total{op="lease"}';
 const READ_COMMANDS = 'mealpulse_redis_presence_commands_total{op="read"}';
 const LAST_SEEN = 'mealpulse_presence_last_seen_updates_total';
-const COUNTERS = [PUBLISHED, CREATED, LEASE_COMMANDS, READ_COMMANDS, LAST_SEEN];
+const WRITTEN = 'mealpulse_notification_delivery_ms_count';
+const WRITTEN_WITHIN_20 = 'mealpulse_notification_delivery_ms_bucket{le="20"}';
+const COUNTERS = [
+  PUBLISHED,
+  CREATED,
+  LEASE_COMMANDS,
+  READ_COMMANDS,
+  LAST_SEEN,
+  WRITTEN,
+  WRITTEN_WITHIN_20,
+];
 
 function redisReachable(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
@@ -88,7 +98,16 @@ export const w7Cluster: Workload = {
       try {
         return await withLoad(perInstance, (phones) =>
           withLoad(perInstance, (tablets) =>
-            measure(context, { a, b, phones, tablets, perInstance, rate, durationMs }),
+            measure(context, {
+              a,
+              b,
+              phones,
+              tablets,
+              perInstance,
+              rate,
+              durationMs,
+              databaseUrl: database.url,
+            }),
           ),
         );
       } finally {
@@ -110,9 +129,10 @@ async function measure(
     perInstance: number;
     rate: number;
     durationMs: number;
+    databaseUrl: string;
   },
 ): Promise<WorkloadReport> {
-  const { a, b, phones, tablets, perInstance, rate, durationMs } = run;
+  const { a, b, phones, tablets, perInstance, rate, durationMs, databaseUrl } = run;
   const open = async (pool: LoadPool, server: ServerUnderTest, deviceId: string) => {
     context.progress.update(
       `W7 scale-out: opening ${perInstance} ${deviceId} sessions on ${server.port}`,
@@ -131,13 +151,17 @@ async function measure(
 
   const before = { a: await counters(a, COUNTERS), b: await counters(b, COUNTERS) };
   context.progress.update(`W7 scale-out: ${opened} sessions, ${rate} meal logs/s through A`);
-  const poster = new MealPoster(a.port, perInstance, BENCH_JWT_SECRET);
-  let posted;
+  const feeder = await JobFeeder.connect(databaseUrl, perInstance);
+  let onA, onB;
   try {
-    posted = await poster.post(rate, durationMs);
+    onA = await measured(context, a, 'w7-a', async () => {
+      onB = await measured(context, b, 'w7-b', () => feeder.post(rate, durationMs));
+      return onB.result;
+    });
   } finally {
-    poster.close();
+    await feeder.close();
   }
+  const posted = onA.result;
   const expected = posted.accepted.length;
   const [sameInstance, crossInstance] = await Promise.all([
     collectUntilDelivered(phones, expected, GRACE_MS),
@@ -145,6 +169,9 @@ async function measure(
   ]);
   const after = { a: await counters(a, COUNTERS), b: await counters(b, COUNTERS) };
   const delta = (name: string) => after.a[name] - before.a[name] + (after.b[name] - before.b[name]);
+  const writtenWithin20 = (server: 'a' | 'b') =>
+    (100 * (after[server][WRITTEN_WITHIN_20] - before[server][WRITTEN_WITHIN_20])) /
+    Math.max(1, after[server][WRITTEN] - before[server][WRITTEN]);
 
   const lost = (collected: MergedCollect) => {
     const received = new Set(collected.received);
@@ -165,6 +192,8 @@ async function measure(
   const lostCount = lost(sameInstance) + lost(crossInstance);
   const completionsPerSecond = expected / (posted.elapsedMs / 1000);
   const one = <T>(value: T) => ({ mealpulse: value });
+  const cpuPercent = (run: { cpuMicros: number; elapsedMs: number }) =>
+    (100 * run.cpuMicros) / (run.elapsedMs * 1000);
 
   return {
     id: 'W7',
@@ -178,6 +207,36 @@ async function measure(
     servers: ['mealpulse'],
     metrics: [
       metricOf(one(completionsPerSecond), 'completions/s', '1/s', (v) => v, 0),
+      metricOf(one(cpuPercent(onA)), 'A CPU while posting', '%', (v) => v, 0),
+      metricOf(one(cpuPercent(onB!)), 'B CPU while posting', '%', (v) => v, 0),
+      metricOf(
+        one(onA.cpuMicros / Math.max(1, expected)),
+        'A CPU per meal log (REST, worker, push, acks)',
+        'µs',
+        (v) => v,
+        0,
+      ),
+      metricOf(
+        one(onB!.cpuMicros / Math.max(1, expected)),
+        'B CPU per meal log (cross-instance push, acks)',
+        'µs',
+        (v) => v,
+        0,
+      ),
+      metricOf(
+        one(writtenWithin20('a')),
+        'A: frames written ≤ 20 ms after commit',
+        '%',
+        (v) => v,
+        1,
+      ),
+      metricOf(
+        one(writtenWithin20('b')),
+        'B: frames written ≤ 20 ms after commit',
+        '%',
+        (v) => v,
+        1,
+      ),
       metricOf(one(same), 'same instance: commit → frame p50', 'ms', (v) => v.p50, 1),
       metricOf(one(same), 'same instance: commit → frame p99', 'ms', (v) => v.p99, 1),
       metricOf(one(cross), 'cross instance: commit → frame p50', 'ms', (v) => v.p50, 1),

@@ -5,6 +5,9 @@ export interface ClaimedJob {
   mealLogId: string;
   /** 1 for the first try; also the fence a result must present to be accepted. */
   attempt: number;
+  /** The log's owner and text, claimed along with the job to save the worker a round trip. */
+  userId: string;
+  text: string;
 }
 
 @Injectable()
@@ -17,7 +20,9 @@ export class MealLogJobRepository {
    * `available_at` past the lease is what makes a job of a killed worker claimable again later.
    */
   async claimNextJobs(limit: number, leaseMs: number, workerId: string): Promise<ClaimedJob[]> {
-    const rows = await this.dataSource.query<[{ meal_log_id: string; attempts: number }[], number]>(
+    const rows = await this.dataSource.query<
+      [{ meal_log_id: string; attempts: number; user_id: string; text: string }[], number]
+    >(
       `WITH due AS (
          SELECT meal_log_id FROM meal_log_jobs
          WHERE available_at <= clock_timestamp()
@@ -29,12 +34,17 @@ export class MealLogJobRepository {
        SET attempts = job.attempts + 1,
            available_at = clock_timestamp() + $2 * interval '1 millisecond',
            locked_by = $3
-       FROM due
+       FROM due JOIN meal_logs AS log ON log.id = due.meal_log_id
        WHERE job.meal_log_id = due.meal_log_id
-       RETURNING job.meal_log_id, job.attempts`,
+       RETURNING job.meal_log_id, job.attempts, log.user_id, log.text`,
       [limit, leaseMs, workerId],
     );
-    return rows[0].map((row) => ({ mealLogId: row.meal_log_id, attempt: row.attempts }));
+    return rows[0].map((row) => ({
+      mealLogId: row.meal_log_id,
+      attempt: row.attempts,
+      userId: row.user_id,
+      text: row.text,
+    }));
   }
 
   /**

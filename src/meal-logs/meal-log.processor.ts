@@ -28,29 +28,27 @@ export class MealLogProcessor {
   ) {}
 
   async process(job: ClaimedJob): Promise<void> {
-    const log = await this.mealLogs.findForProcessing(job.mealLogId);
-    if (!log) return; // deleted meanwhile; its job went with it (ON DELETE CASCADE)
     const { maxAttempts } = this.config.jobs;
 
     // A job claimed past its budget belongs to workers that died mid-attempt (lease expiries).
     if (job.attempt > maxAttempts) {
-      return this.finish(job, log.userId, {
+      return this.finish(job, {
         kind: 'failed',
         error: `Analysis did not finish after ${maxAttempts} attempts`,
       });
     }
     const started = Date.now();
     try {
-      const analysis = await this.analyzer.analyze(log.view.text);
+      const analysis = await this.analyzer.analyze(job.text);
       this.logger.debug({ mealLogId: job.mealLogId, ms: Date.now() - started }, 'analysed');
-      return this.finish(job, log.userId, { kind: 'analysed', analysis });
+      return this.finish(job, { kind: 'analysed', analysis });
     } catch (error) {
       // Only the analyzer knows an input is hopeless; anything unexpected deserves another try.
       const retryable = error instanceof MealAnalysisError ? error.retryable : true;
       const message = error instanceof Error ? error.message : String(error);
-      if (!retryable) return this.finish(job, log.userId, { kind: 'failed', error: message });
+      if (!retryable) return this.finish(job, { kind: 'failed', error: message });
       if (job.attempt >= maxAttempts) {
-        return this.finish(job, log.userId, {
+        return this.finish(job, {
           kind: 'failed',
           error: `Analysis failed after ${job.attempt} attempts: ${message}`,
         });
@@ -69,7 +67,7 @@ export class MealLogProcessor {
    * listeners record (the notification), together. The fence (`finish` on the attempt number) makes a worker whose
    * lease expired roll back instead of overwriting the newer attempt.
    */
-  private async finish(job: ClaimedJob, userId: string, result: Result): Promise<void> {
+  private async finish(job: ClaimedJob, result: Result): Promise<void> {
     let afterCommit: (() => void) | null = null;
     try {
       afterCommit = await this.dataSource.transaction(async (manager) => {
@@ -81,7 +79,7 @@ export class MealLogProcessor {
         if (!mealLog) return null;
         const outcome: MealLogOutcome = {
           name: mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed',
-          userId,
+          userId: job.userId,
           mealLog,
         };
         return this.outcomes.publishInTransaction(outcome, manager);

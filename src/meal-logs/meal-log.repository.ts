@@ -21,9 +21,12 @@ interface MealLogRow {
   created_at_key: string;
 }
 
-export interface OwnedMealLog {
+export interface NewMealLog {
   userId: string;
-  view: MealLogView;
+  text: string;
+  mealType: MealType | null;
+  /** null: now. */
+  loggedAt: Date | null;
 }
 
 const COLUMNS = `id, user_id, status, text, meal_type, logged_at, created_at, completed_at,
@@ -49,18 +52,23 @@ function toView(row: MealLogRow): MealLogView {
 export class MealLogRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Inserts the log together with its processing job (the caller's transaction). */
-  async insertWithJob(
-    manager: EntityManager,
-    log: { userId: string; text: string; mealType: MealType | null; loggedAt: Date | null },
-  ): Promise<MealLogView> {
+  /**
+   * Inserts the log together with its processing job in one statement, atomic on its own (a POST
+   * without an Idempotency-Key needs no transaction and makes one round trip), or inside the
+   * caller's transaction when `manager` is one.
+   */
+  async insertWithJob(log: NewMealLog, manager = this.dataSource.manager): Promise<MealLogView> {
     const [row] = await manager.query<MealLogRow[]>(
-      `INSERT INTO meal_logs (user_id, text, meal_type, logged_at)
-       VALUES ($1, $2, $3, COALESCE($4, clock_timestamp()))
-       RETURNING ${COLUMNS}`,
+      `WITH log AS (
+         INSERT INTO meal_logs (user_id, text, meal_type, logged_at)
+         VALUES ($1, $2, $3, COALESCE($4, clock_timestamp()))
+         RETURNING *
+       ), job AS (
+         INSERT INTO meal_log_jobs (meal_log_id) SELECT id FROM log
+       )
+       SELECT ${COLUMNS} FROM log`,
       [log.userId, log.text, log.mealType, log.loggedAt],
     );
-    await manager.query(`INSERT INTO meal_log_jobs (meal_log_id) VALUES ($1)`, [row.id]);
     return toView(row);
   }
 
@@ -74,15 +82,6 @@ export class MealLogRepository {
       [id, userId],
     );
     return rows.length > 0 ? toView(rows[0]) : null;
-  }
-
-  /** For the worker: the text to analyse and whose log it is. */
-  async findForProcessing(id: string): Promise<OwnedMealLog | null> {
-    const rows = await this.dataSource.query<MealLogRow[]>(
-      `SELECT ${COLUMNS} FROM meal_logs WHERE id = $1`,
-      [id],
-    );
-    return rows.length > 0 ? { userId: rows[0].user_id, view: toView(rows[0]) } : null;
   }
 
   /** Newest first; fetches one extra row to know whether another page exists. */

@@ -5,7 +5,7 @@ import { DomainError } from '../common/domain.error';
 import { decodeCursor, encodeCursor, isUuid } from '../common/pagination';
 import type { CreateMealLogDto } from './dto/create-meal-log.dto';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
-import { MealLogRepository } from './meal-log.repository';
+import { MealLogRepository, NewMealLog } from './meal-log.repository';
 import type { MealLogView } from './meal-log.view';
 import { MealLogWorker } from './meal-log.worker';
 
@@ -33,55 +33,25 @@ export class MealLogsService {
   ) {}
 
   /**
-   * Stores the log, its job and the idempotency record in one transaction, so a crash leaves
-   * either all three or none, and a retried POST can never create a second log.
+   * Stores the log and its job atomically; with an Idempotency-Key, the idempotency record too,
+   * in the same transaction, so a crash leaves all three or none and a retried POST can never
+   * create a second log.
    */
   async create(
     userId: string,
     dto: CreateMealLogDto,
     idempotencyKey?: string,
   ): Promise<CreatedMealLog> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new DomainError(
-        'invalid_idempotency_key',
-        'Idempotency-Key must be 1-255 visible ASCII characters without spaces or commas, sent once',
-      );
-    }
-    const hash = requestHash(dto);
-    const created = await this.dataSource.transaction(async (manager): Promise<CreatedMealLog> => {
-      if (idempotencyKey !== undefined) {
-        if (!(await this.idempotencyKeys.tryLock(manager, userId, idempotencyKey))) {
-          throw new DomainError(
-            'idempotency_request_in_progress',
-            'A request with this Idempotency-Key is still being processed; retry shortly',
-          );
-        }
-        const previous = await this.idempotencyKeys.find(manager, userId, idempotencyKey);
-        if (previous) {
-          if (previous.requestHash !== hash) {
-            throw new DomainError(
-              'idempotency_key_reused',
-              'This Idempotency-Key was already used with a different request body',
-            );
-          }
-          const mealLog = await this.mealLogs.findOwnedBy(userId, previous.mealLogId, manager);
-          if (mealLog) return { mealLog, replayed: true };
-        }
-      }
-      const mealLog = await this.mealLogs.insertWithJob(manager, {
-        userId,
-        text: dto.text,
-        mealType: dto.mealType ?? null,
-        loggedAt: dto.loggedAt ? new Date(dto.loggedAt) : null,
-      });
-      if (idempotencyKey !== undefined) {
-        await this.idempotencyKeys.insert(manager, userId, idempotencyKey, {
-          requestHash: hash,
-          mealLogId: mealLog.id,
-        });
-      }
-      return { mealLog, replayed: false };
-    });
+    const log: NewMealLog = {
+      userId,
+      text: dto.text,
+      mealType: dto.mealType ?? null,
+      loggedAt: dto.loggedAt ? new Date(dto.loggedAt) : null,
+    };
+    const created =
+      idempotencyKey === undefined
+        ? { mealLog: await this.mealLogs.insertWithJob(log), replayed: false }
+        : await this.createIdempotently(userId, idempotencyKey, requestHash(dto), log);
     if (!created.replayed) this.worker.wake();
     return created;
   }
@@ -104,5 +74,44 @@ export class MealLogsService {
       cursor ? decodeCursor(cursor) : null,
     );
     return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
+  }
+
+  private createIdempotently(
+    userId: string,
+    key: string,
+    hash: string,
+    log: NewMealLog,
+  ): Promise<CreatedMealLog> {
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw new DomainError(
+        'invalid_idempotency_key',
+        'Idempotency-Key must be 1-255 visible ASCII characters without spaces or commas, sent once',
+      );
+    }
+    return this.dataSource.transaction(async (manager): Promise<CreatedMealLog> => {
+      if (!(await this.idempotencyKeys.tryLock(manager, userId, key))) {
+        throw new DomainError(
+          'idempotency_request_in_progress',
+          'A request with this Idempotency-Key is still being processed; retry shortly',
+        );
+      }
+      const previous = await this.idempotencyKeys.find(manager, userId, key);
+      if (previous) {
+        if (previous.requestHash !== hash) {
+          throw new DomainError(
+            'idempotency_key_reused',
+            'This Idempotency-Key was already used with a different request body',
+          );
+        }
+        const mealLog = await this.mealLogs.findOwnedBy(userId, previous.mealLogId, manager);
+        if (mealLog) return { mealLog, replayed: true };
+      }
+      const mealLog = await this.mealLogs.insertWithJob(log, manager);
+      await this.idempotencyKeys.insert(manager, userId, key, {
+        requestHash: hash,
+        mealLogId: mealLog.id,
+      });
+      return { mealLog, replayed: false };
+    });
   }
 }

@@ -118,12 +118,13 @@ export class NotificationRepository {
     return this.findForReplay(userId, { kind: 'after', seq: after }, after, limit);
   }
 
-  /** Acknowledges the user's own notifications up to `seq`; returns how many changed. */
-  async acknowledgeUpTo(userId: string, seq: number): Promise<number> {
+  /** Acknowledges each user's own notifications up to its `seq`; returns how many changed. */
+  async acknowledgeUpTo(acks: { userId: string; seq: number }[]): Promise<number> {
     const [, count] = await this.dataSource.query<[unknown[], number]>(
-      `UPDATE notifications SET acked_at = clock_timestamp()
-       WHERE user_id = $1 AND seq <= $2 AND acked_at IS NULL`,
-      [userId, seq],
+      `UPDATE notifications AS n SET acked_at = clock_timestamp()
+       FROM unnest($1::text[], $2::bigint[]) AS ack(user_id, seq)
+       WHERE n.user_id = ack.user_id AND n.seq <= ack.seq AND n.acked_at IS NULL`,
+      [acks.map((a) => a.userId), acks.map((a) => a.seq)],
     );
     return count;
   }

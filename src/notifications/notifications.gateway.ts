@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -13,8 +12,6 @@ import { NotificationsService } from './notifications.service';
 /** Notification frames on `/ws` (the same socket as PresenceGateway; the adapter merges handlers). */
 @WebSocketGateway({ path: '/ws' })
 export class NotificationsGateway {
-  private readonly logger = new Logger(NotificationsGateway.name);
-
   constructor(
     private readonly presence: PresenceService,
     private readonly notifications: NotificationsService,
@@ -22,13 +19,11 @@ export class NotificationsGateway {
 
   /** `{"type":"ack","seq":N}`: the user's notifications up to N are acknowledged. */
   @SubscribeMessage('ack')
-  async ack(
+  ack(
     @ConnectedSocket() socket: WebSocket,
     @MessageBody() frame: Extract<ClientFrame, { type: 'ack' }>,
-  ): Promise<void> {
+  ): void {
     const session = this.presence.sessionOf(socket);
-    if (!session) return;
-    const count = await this.notifications.acknowledge(session.userId, frame.seq);
-    this.logger.debug({ userId: session.userId, seq: frame.seq, count }, 'acknowledged');
+    if (session) this.notifications.acknowledge(session.userId, frame.seq);
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MealLogsModule } from '../meal-logs/meal-logs.module';
 import { PresenceModule } from '../presence/presence.module';
 import { AdminNotificationsController } from './admin-notifications.controller';
+import { AcknowledgementWriter } from './acknowledgement.writer';
 import { DeliveryLedgerWriter } from './delivery-ledger.writer';
 import { NotificationDelivery } from './notification-delivery';
 import { NotificationPruner } from './notification.pruner';
@@ -20,6 +21,7 @@ import { NotificationsService } from './notifications.service';
     NotificationRepository,
     NotificationDelivery,
     DeliveryLedgerWriter,
+    AcknowledgementWriter,
     NotificationsGateway,
     NotificationPruner,
     NotificationRepusher,

@@ -10,6 +10,7 @@ import type { LiveSession } from '../presence/live-session';
 import { ClusterBus } from '../cluster/cluster-bus.port';
 import { PresenceService } from '../presence/presence.service';
 import { SessionOpenedHooks } from '../presence/session-opened.hooks';
+import { AcknowledgementWriter } from './acknowledgement.writer';
 import { NotificationDelivery } from './notification-delivery';
 import { NotificationRepository } from './notification.repository';
 import type { NotificationView } from './notification.view';
@@ -31,6 +32,7 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     private readonly delivery: NotificationDelivery,
     private readonly metrics: Metrics,
     private readonly bus: ClusterBus,
+    private readonly acknowledgements: AcknowledgementWriter,
   ) {}
 
   onModuleInit(): void {
@@ -44,7 +46,7 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
 
   async onOutcome(outcome: MealLogOutcome, manager: EntityManager): Promise<() => void> {
     // Presence only decides whether to push now; the notification exists either way.
-    const online = (await this.presence.sessionsOf(outcome.userId)).length;
+    const online = (await this.presence.placementsOf(outcome.userId)).length;
     const notification = await this.notifications.insertForOutcome(manager, outcome, online);
     this.metrics.notificationsCreated.inc();
     return () => {
@@ -57,10 +59,9 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     };
   }
 
-  async acknowledge(userId: string, seq: number): Promise<number> {
-    const count = await this.notifications.acknowledgeUpTo(userId, seq);
-    this.metrics.notificationsAcknowledged.inc(count);
-    return count;
+  /** The user has seen everything up to `seq` (written in a batch, shortly after). */
+  acknowledge(userId: string, seq: number): void {
+    this.acknowledgements.acknowledge(userId, seq);
   }
 
   listAfter(userId: string, after: number, limit: number): Promise<NotificationView[]> {

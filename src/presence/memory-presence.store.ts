@@ -3,11 +3,20 @@ import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { LiveSession, toSessionView } from './live-session';
 import { LocalSessions } from './local-sessions';
-import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
+import {
+  PresenceStore,
+  SessionPlacement,
+  SessionRecord,
+  UserSessions,
+} from './presence-store.port';
 import { isFresh, latestSeen } from './staleness';
 
 export function toSessionRecord(session: LiveSession, instanceId: string): SessionRecord {
   return { ...toSessionView(session), instanceId };
+}
+
+export function toPlacement(session: LiveSession, instanceId: string): SessionPlacement {
+  return { sessionId: session.sessionId, deviceId: session.deviceId, instanceId };
 }
 
 /** One instance (no REDIS_URL): this process's own registry is the whole truth. */
@@ -30,6 +39,10 @@ export class MemoryPresenceStore extends PresenceStore {
     return Promise.resolve(
       this.local.ofUser(userId).map((s) => toSessionRecord(s, this.instance.id)),
     );
+  }
+
+  placementsOf(userId: string): Promise<SessionPlacement[]> {
+    return Promise.resolve(this.local.ofUser(userId).map((s) => toPlacement(s, this.instance.id)));
   }
 
   overview(

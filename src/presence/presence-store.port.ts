@@ -5,6 +5,13 @@ export interface SessionRecord extends SessionView {
   instanceId: string;
 }
 
+/** Where a session lives: all that routing, replacement and the session limit need. */
+export interface SessionPlacement {
+  sessionId: string;
+  deviceId: string | null;
+  instanceId: string;
+}
+
 export interface UserSessions {
   userId: string;
   /** Epoch ms of the user's latest sign of life. */
@@ -24,6 +31,12 @@ export abstract class PresenceStore {
 
   /** Every known session of the user on any instance (fresh or not yet swept). */
   abstract sessionsOf(userId: string): Promise<SessionRecord[]>;
+
+  /**
+   * Where the user's sessions are, on any instance: the same sessions as `sessionsOf`, in one
+   * cheap read, for the hot paths (every notification, every upgrade).
+   */
+  abstract placementsOf(userId: string): Promise<SessionPlacement[]>;
 
   /** Users with a fresh session (newest first, at most `limit`) and deployment-wide totals. */
   abstract overview(

@@ -6,7 +6,12 @@ import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import type { EndReason, FrameKind, LiveSession } from './live-session';
 import { LocalSessions } from './local-sessions';
-import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
+import {
+  PresenceStore,
+  SessionPlacement,
+  SessionRecord,
+  UserSessions,
+} from './presence-store.port';
 import { SessionAuditWriter } from './session-audit.writer';
 import { isFresh, isStale } from './staleness';
 
@@ -127,6 +132,11 @@ export class PresenceService {
     return this.store.sessionsOf(userId);
   }
 
+  /** Where the user's sessions are, on every instance (one cheap read). */
+  placementsOf(userId: string): Promise<SessionPlacement[]> {
+    return this.store.placementsOf(userId);
+  }
+
   /** Online: at least one session, on any instance, with a sign of life inside the stale window. */
   async isOnline(userId: string, now = Date.now()): Promise<boolean> {
     const sessions = await this.store.sessionsOf(userId);
@@ -144,7 +154,7 @@ export class PresenceService {
 
   /** Instances other than this one that hold a session of the user. */
   async otherInstancesOf(userId: string): Promise<string[]> {
-    const sessions = await this.store.sessionsOf(userId);
+    const sessions = await this.store.placementsOf(userId);
     return [...new Set(sessions.map((s) => s.instanceId))].filter((id) => id !== this.instance.id);
   }
 
@@ -153,7 +163,7 @@ export class PresenceService {
   }
 
   private async replaceOnOtherInstances(session: LiveSession): Promise<void> {
-    const elsewhere = (await this.store.sessionsOf(session.userId)).filter(
+    const elsewhere = (await this.store.placementsOf(session.userId)).filter(
       (other) => other.deviceId === session.deviceId && other.instanceId !== this.instance.id,
     );
     for (const other of elsewhere) {

@@ -5,19 +5,25 @@ import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import type { LiveSession } from './live-session';
 import { LocalSessions } from './local-sessions';
-import { localOverview, toSessionRecord } from './memory-presence.store';
-import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
+import { localOverview, toPlacement, toSessionRecord } from './memory-presence.store';
+import {
+  PresenceStore,
+  SessionPlacement,
+  SessionRecord,
+  UserSessions,
+} from './presence-store.port';
 import { isFresh } from './staleness';
 
 /**
  * Removes an ended session and keeps the user's entry in the online index truthful: its score
  * drops to the user's freshest remaining session, or the user leaves the index. Atomic, so two
  * instances ending a user's last two sessions at once cannot leave the user looking online.
- * KEYS: session hash, user's sessions, all sessions, online users. ARGV: session id, user id.
+ * KEYS: session hash, user's sessions, all sessions, online users. ARGV: session id, user id,
+ * the session's member in the user's sessions.
  */
 const END_SESSION_SCRIPT = `
 redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[1])
 local freshest = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if #freshest == 0 then
@@ -26,6 +32,26 @@ else
   redis.call('ZADD', KEYS[4], freshest[2], ARGV[2])
 end
 return 1`;
+
+/**
+ * A user's sessions index holds each session's placement as the member itself, so the hot reads
+ * (where to route a notification, which device to replace, how many sessions a user holds) are
+ * one ZRANGEBYSCORE, without reading the session hashes.
+ */
+function placementMember(placement: SessionPlacement): string {
+  return JSON.stringify([placement.sessionId, placement.instanceId, placement.deviceId]);
+}
+
+function parsePlacementMember(member: string): SessionPlacement | null {
+  try {
+    const [sessionId, instanceId, deviceId] = JSON.parse(member) as [string, string, string | null];
+    return typeof sessionId === 'string' && typeof instanceId === 'string'
+      ? { sessionId, instanceId, deviceId: deviceId ?? null }
+      : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Presence shared by all instances through Redis. Each session is a hash whose expiry (the lease)
@@ -96,14 +122,17 @@ export class RedisPresenceStore
   async sessionsOf(userId: string): Promise<SessionRecord[]> {
     const own = this.local.ofUser(userId).map((s) => toSessionRecord(s, this.instance.id));
     try {
-      const ids = await this.redis.commands.zrangebyscore(
-        this.key.user(userId),
-        this.leaseCutoff(Date.now()),
-        '+inf',
-      );
-      const remote = await this.readSessions(ids);
-      this.metrics.redisPresenceCommands.inc({ op: 'read' }, 1 + ids.length);
+      const remote = await this.readSessions(await this.remotePlacementsOf(userId));
       return [...own, ...remote.filter((record) => record.instanceId !== this.instance.id)];
+    } catch {
+      return own;
+    }
+  }
+
+  async placementsOf(userId: string): Promise<SessionPlacement[]> {
+    const own = this.local.ofUser(userId).map((s) => toPlacement(s, this.instance.id));
+    try {
+      return [...own, ...(await this.remotePlacementsOf(userId))];
     } catch {
       return own;
     }
@@ -165,11 +194,25 @@ export class RedisPresenceStore
     return now - this.config.presence.staleAfterMs - this.config.redis.presenceFlushIntervalMs;
   }
 
-  private async readSessions(ids: string[]): Promise<SessionRecord[]> {
-    if (ids.length === 0) return [];
+  /** The user's sessions with a live lease on other instances (this one's are in memory). */
+  private async remotePlacementsOf(userId: string): Promise<SessionPlacement[]> {
+    const members = await this.redis.commands.zrangebyscore(
+      this.key.user(userId),
+      this.leaseCutoff(Date.now()),
+      '+inf',
+    );
+    this.metrics.redisPresenceCommands.inc({ op: 'read' });
+    return members
+      .map(parsePlacementMember)
+      .filter((p): p is SessionPlacement => p !== null && p.instanceId !== this.instance.id);
+  }
+
+  private async readSessions(placements: SessionPlacement[]): Promise<SessionRecord[]> {
+    if (placements.length === 0) return [];
     const pipeline = this.redis.commands.pipeline();
-    for (const id of ids) pipeline.hgetall(this.key.session(id));
+    for (const { sessionId } of placements) pipeline.hgetall(this.key.session(sessionId));
     const results = (await pipeline.exec()) ?? [];
+    this.metrics.redisPresenceCommands.inc({ op: 'read' }, placements.length);
     return results
       .map(([, fields]) => fields as Record<string, string>)
       .filter((fields) => fields && fields.sessionId)
@@ -239,7 +282,11 @@ export class RedisPresenceStore
           userAgent: session.userAgent ?? '',
         })
         .pexpireat(key, expiresAt)
-        .zadd(this.key.user(session.userId), session.lastSeenAt, session.sessionId)
+        .zadd(
+          this.key.user(session.userId),
+          session.lastSeenAt,
+          placementMember(toPlacement(session, this.instance.id)),
+        )
         .pexpireat(this.key.user(session.userId), expiresAt)
         .zadd(this.key.users, 'GT', session.lastSeenAt, session.userId)
         .zadd(this.key.sessions, session.lastSeenAt, session.sessionId);
@@ -254,6 +301,7 @@ export class RedisPresenceStore
         this.key.users,
         session.sessionId,
         session.userId,
+        placementMember(toPlacement(session, this.instance.id)),
       );
     }
     // Index entries of sessions whose lease ran out (their instance died) are trimmed by anyone,

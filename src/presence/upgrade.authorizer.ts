@@ -68,7 +68,7 @@ export class UpgradeAuthorizer {
       else this.inFlight.delete(user.userId);
     };
     // The session this device already has is about to be replaced, so it does not count.
-    const held = (await this.presence.sessionsOf(user.userId)).filter(
+    const held = (await this.presence.placementsOf(user.userId)).filter(
       (s) => deviceId === null || s.deviceId !== deviceId,
     ).length;
     if (held + ahead >= this.config.ws.maxSessionsPerUser) {
