@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { MealLogJobRepository } from '../src/meal-logs/meal-log-job.repository';
+import { ClaimedJob, MealLogJobRepository } from '../src/meal-logs/meal-log-job.repository';
 import { startChildApp } from './support/child-app';
 import { expectEventually } from './support/expect-eventually';
 import { FakeAnalyzer } from './support/fake-analyzer';
@@ -116,13 +116,11 @@ describe('meal log processing', () => {
       const [second] = await jobs.claimNextJobs(10, 60_000, 'worker-b');
       expect(second).toMatchObject({ mealLogId: created.body.id, attempt: 2 });
 
-      expect(await app.dataSource.transaction((manager) => jobs.finish(manager, first))).toBe(
-        false,
-      );
+      const finish = (job: ClaimedJob) =>
+        app.dataSource.transaction((manager) => jobs.finish(manager, [job]));
+      expect(await finish(first)).toEqual(new Set());
       expect(await jobs.scheduleRetry(first, 0, 'late')).toBe(false);
-      expect(await app.dataSource.transaction((manager) => jobs.finish(manager, second))).toBe(
-        true,
-      );
+      expect(await finish(second)).toEqual(new Set([created.body.id]));
       expect(await pendingJobs(app.dataSource)).toBe(0);
     });
   });

@@ -1,4 +1,6 @@
 import { DataSource } from 'typeorm';
+import { AcknowledgementWriter } from '../src/notifications/acknowledgement.writer';
+import { NotificationRepository } from '../src/notifications/notification.repository';
 import { expectEventually } from './support/expect-eventually';
 import { api } from './support/http-client';
 import { startTestApp, TestApp } from './support/test-app';
@@ -192,6 +194,35 @@ describe('notifications', () => {
       expect(next).toBeDefined();
       expect((await notificationRows(app.dataSource, 'acker'))[1].acked_at).toBeNull();
       await client.close();
+    });
+
+    it('writes the acks of one moment in one statement, each user only up to its own highest seq', async () => {
+      const users = Array.from({ length: 20 }, (_, i) => `batch-acker-${i}`);
+      for (const userId of users) {
+        await postMeal(app, userId, 'apple');
+        await postMeal(app, userId, 'pear');
+      }
+      await expectEventually(async () => {
+        for (const userId of users)
+          expect(await notificationRows(app.dataSource, userId)).toHaveLength(2);
+      });
+      const statements = jest.spyOn(app.app.get(NotificationRepository), 'acknowledgeUpTo');
+      try {
+        const writer = app.app.get(AcknowledgementWriter);
+        users.forEach((userId, i) => {
+          writer.acknowledge(userId, i % 2 === 0 ? 1 : 2);
+          writer.acknowledge(userId, 1); // a late, lower ack takes nothing back
+        });
+        const ackedOf = async (userId: string) =>
+          (await notificationRows(app.dataSource, userId)).map((row) => row.acked_at !== null);
+        await expectEventually(async () => {
+          for (const [i, userId] of users.entries())
+            expect(await ackedOf(userId)).toEqual(i % 2 === 0 ? [true, false] : [true, true]);
+        });
+        expect(statements).toHaveBeenCalledTimes(1);
+      } finally {
+        statements.mockRestore();
+      }
     });
 
     it.each([

@@ -47,6 +47,14 @@ export class JobFeeder {
     return { accepted, failed, elapsedMs: performance.now() - started };
   }
 
+  /** Jobs not finished yet: a backlog when the workers cannot keep up with the rate. */
+  async queuedJobs(): Promise<number> {
+    const { rows } = await this.client.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM meal_log_jobs',
+    );
+    return rows[0].count;
+  }
+
   close(): Promise<void> {
     return this.client.end();
   }

@@ -3,15 +3,18 @@ import Redis, { RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 
 /**
- * The Redis connections of an instance, when REDIS_URL is set: one for commands, one for
- * subscriptions (a subscribed connection can issue nothing else). Both reconnect forever on their
- * own; while disconnected, commands fail at once instead of queueing, so nothing on the request
- * or ping path ever waits for Redis.
+ * The Redis connections of an instance, when REDIS_URL is set: one for the commands on the
+ * delivery path (routing reads, publishes), one for the presence leases' bulk writes (pipelines of
+ * thousands of commands each flush, which a notification must not queue behind: replies come back
+ * in order on a connection), and one for subscriptions (a subscribed connection can issue nothing
+ * else). All reconnect forever on their own; while disconnected, commands fail at once instead of
+ * queueing, so nothing on the request or ping path ever waits for Redis.
  */
 @Injectable()
 export class RedisConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnection.name);
   readonly commands: Redis;
+  readonly leases: Redis;
   readonly subscriber: Redis;
   readonly keyPrefix: string;
 
@@ -24,11 +27,15 @@ export class RedisConnection implements OnApplicationShutdown {
       maxRetriesPerRequest: 0,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     };
-    this.commands = new Redis(url, options);
+    // Routing reads and publishes issued in one event-loop turn (a committed group of
+    // notifications) go out in one write.
+    this.commands = new Redis(url, { ...options, enableAutoPipelining: true });
+    this.leases = new Redis(url, options);
     // The subscriber queues its SUBSCRIBE until connected, and re-subscribes after reconnects.
     this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
     for (const [name, client] of [
       ['commands', this.commands],
+      ['leases', this.leases],
       ['subscriber', this.subscriber],
     ] as const) {
       client.on('ready', () => this.logger.log(`Redis ${name} connection ready`));
@@ -39,11 +46,13 @@ export class RedisConnection implements OnApplicationShutdown {
   }
 
   get isUp(): boolean {
-    return this.commands.status === 'ready';
+    return this.commands.status === 'ready' && this.leases.status === 'ready';
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.subscriber.disconnect();
-    await this.commands.quit().catch(() => this.commands.disconnect());
+    await Promise.all(
+      [this.commands, this.leases].map((client) => client.quit().catch(() => client.disconnect())),
+    );
   }
 }

@@ -48,15 +48,19 @@ export class MealLogJobRepository {
   }
 
   /**
-   * Removes a finished job, but only for the attempt that holds it: a worker whose lease expired
-   * and whose job was re-claimed gets `false` and must roll back its result.
+   * Removes finished jobs, but only for the attempts that hold them: a worker whose lease expired
+   * and whose job was re-claimed does not get its job back in the result, and must not record
+   * its result. Returns the meal log ids of the jobs removed.
    */
-  async finish(manager: EntityManager, job: ClaimedJob): Promise<boolean> {
-    const [, removed] = await manager.query<[unknown[], number]>(
-      `DELETE FROM meal_log_jobs WHERE meal_log_id = $1 AND attempts = $2`,
-      [job.mealLogId, job.attempt],
+  async finish(manager: EntityManager, jobs: ClaimedJob[]): Promise<Set<string>> {
+    const [rows] = await manager.query<[{ meal_log_id: string }[], number]>(
+      `DELETE FROM meal_log_jobs AS job
+       USING unnest($1::uuid[], $2::int[]) AS attempt(meal_log_id, attempts)
+       WHERE job.meal_log_id = attempt.meal_log_id AND job.attempts = attempt.attempts
+       RETURNING job.meal_log_id`,
+      [jobs.map((job) => job.mealLogId), jobs.map((job) => job.attempt)],
     );
-    return removed === 1;
+    return new Set(rows.map((row) => row.meal_log_id));
   }
 
   /** Releases the job for another attempt after `delayMs` (same fence as `finish`). */

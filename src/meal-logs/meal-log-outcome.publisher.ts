@@ -12,12 +12,12 @@ export interface MealLogOutcome {
 }
 
 /**
- * Reacts to outcomes. `onOutcome` runs inside the transaction that commits the result, so what it
- * writes commits or rolls back with it; the function it may return runs once that transaction
- * has committed.
+ * Reacts to outcomes. `onOutcomes` runs inside the transaction that commits the results (several
+ * at once: results are committed in groups), so what it writes commits or rolls back with them;
+ * the function it may return runs once that transaction has committed.
  */
 export interface MealLogOutcomeListener {
-  onOutcome(outcome: MealLogOutcome, manager: EntityManager): Promise<(() => void) | void>;
+  onOutcomes(outcomes: MealLogOutcome[], manager: EntityManager): Promise<(() => void) | void>;
 }
 
 /**
@@ -33,18 +33,24 @@ export class MealLogOutcomePublisher {
     this.listeners.push(listener);
   }
 
-  /** Call inside the result's transaction; call what it returns after the commit. */
-  async publishInTransaction(outcome: MealLogOutcome, manager: EntityManager): Promise<() => void> {
+  /** Call inside the results' transaction; call what it returns after the commit. */
+  async publishInTransaction(
+    outcomes: MealLogOutcome[],
+    manager: EntityManager,
+  ): Promise<() => void> {
+    if (outcomes.length === 0) return () => undefined;
     const afterCommit: (() => void)[] = [];
     for (const listener of this.listeners) {
-      const then = await listener.onOutcome(outcome, manager);
+      const then = await listener.onOutcomes(outcomes, manager);
       if (then) afterCommit.push(then);
     }
     return () => {
-      this.logger.log(
-        { mealLogId: outcome.mealLog.id, userId: outcome.userId, status: outcome.mealLog.status },
-        outcome.name,
-      );
+      for (const outcome of outcomes) {
+        this.logger.log(
+          { mealLogId: outcome.mealLog.id, userId: outcome.userId, status: outcome.mealLog.status },
+          outcome.name,
+        );
+      }
       for (const then of afterCommit) then();
     };
   }

@@ -1,14 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { AppConfig } from '../config/app-config';
 import { MealAnalysisError } from '../meal-analysis/meal-analysis.error';
 import type { MealAnalysis } from '../meal-analysis/meal-analysis.types';
 import { MealAnalyzer } from '../meal-analysis/meal-analyzer.port';
 import { ClaimedJob, MealLogJobRepository } from './meal-log-job.repository';
-import { MealLogOutcome, MealLogOutcomePublisher } from './meal-log-outcome.publisher';
-import { MealLogRepository } from './meal-log.repository';
-import type { MealLogView } from './meal-log.view';
+import { MealLogResultWriter } from './meal-log-result.writer';
 import { retryDelayMs } from './retry-policy';
 
 type Result = { kind: 'analysed'; analysis: MealAnalysis } | { kind: 'failed'; error: string };
@@ -20,11 +17,9 @@ export class MealLogProcessor {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
     private readonly analyzer: MealAnalyzer,
-    private readonly mealLogs: MealLogRepository,
     private readonly jobs: MealLogJobRepository,
-    private readonly outcomes: MealLogOutcomePublisher,
+    private readonly results: MealLogResultWriter,
   ) {}
 
   async process(job: ClaimedJob): Promise<void> {
@@ -63,27 +58,12 @@ export class MealLogProcessor {
   }
 
   /**
-   * Commits the result, the status change, the job's removal and whatever the outcome's
-   * listeners record (the notification), together. The fence (`finish` on the attempt number) makes a worker whose
-   * lease expired roll back instead of overwriting the newer attempt.
+   * Commits the result with the job's removal and whatever the outcome's listeners record (the
+   * notification), together, in the result writer's next transaction.
    */
   private async finish(job: ClaimedJob, result: Result): Promise<void> {
-    let afterCommit: (() => void) | null = null;
     try {
-      afterCommit = await this.dataSource.transaction(async (manager) => {
-        if (!(await this.jobs.finish(manager, job))) return null;
-        const mealLog: MealLogView | null =
-          result.kind === 'analysed'
-            ? await this.mealLogs.markCompleted(manager, job.mealLogId, result.analysis)
-            : await this.mealLogs.markFailed(manager, job.mealLogId, result.error);
-        if (!mealLog) return null;
-        const outcome: MealLogOutcome = {
-          name: mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed',
-          userId: job.userId,
-          mealLog,
-        };
-        return this.outcomes.publishInTransaction(outcome, manager);
-      });
+      await this.results.record(job, { mealLogId: job.mealLogId, ...result });
     } catch (error) {
       // The job keeps its lease and is retried when it expires; nothing half-written remains.
       if (isDatabaseUnavailable(error)) {
@@ -95,13 +75,5 @@ export class MealLogProcessor {
       }
       throw error;
     }
-    if (!afterCommit) {
-      this.logger.warn(
-        { mealLogId: job.mealLogId, attempt: job.attempt },
-        'stale attempt discarded',
-      );
-      return;
-    }
-    afterCommit();
   }
 }

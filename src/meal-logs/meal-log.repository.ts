@@ -29,6 +29,16 @@ export interface NewMealLog {
   loggedAt: Date | null;
 }
 
+/** What one attempt at a meal log came to. */
+export type MealLogResult = { mealLogId: string } & (
+  { kind: 'analysed'; analysis: MealAnalysis } | { kind: 'failed'; error: string }
+);
+
+/** A jsonb array element: JSON text, or NULL for "no value". */
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
 const COLUMNS = `id, user_id, status, text, meal_type, logged_at, created_at, completed_at,
   items, totals, unrecognized, error, created_at::text AS created_at_key`;
 
@@ -104,36 +114,37 @@ export class MealLogRepository {
     return { items: page.map(toView), next };
   }
 
-  /** Records a successful analysis; only a log still `processing` changes. */
-  async markCompleted(
-    manager: EntityManager,
-    id: string,
-    analysis: MealAnalysis,
-  ): Promise<MealLogView | null> {
-    const rows = await manager.query<[MealLogRow[], number]>(
-      `UPDATE meal_logs
-       SET status = 'completed', items = $2, totals = $3, unrecognized = $4, error = NULL,
-           completed_at = clock_timestamp(), version = version + 1
-       WHERE id = $1 AND status = 'processing'
-       RETURNING ${COLUMNS}`,
+  /**
+   * Records results in one statement: a completed log gets its analysis, a failed one its error
+   * (keeping whatever items it had). Only logs still `processing` change.
+   */
+  async recordResults(manager: EntityManager, results: MealLogResult[]): Promise<MealLogView[]> {
+    const analysed = (r: MealLogResult) => (r.kind === 'analysed' ? r.analysis : null);
+    const rows = await manager.query<MealLogRow[]>(
+      `WITH recorded AS (
+         UPDATE meal_logs AS log
+         SET status = result.status,
+             items = COALESCE(result.items, log.items),
+             totals = COALESCE(result.totals, log.totals),
+             unrecognized = COALESCE(result.unrecognized, log.unrecognized),
+             error = result.error,
+             completed_at = clock_timestamp(),
+             version = log.version + 1
+         FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::text[])
+           AS result(id, status, items, totals, unrecognized, error)
+         WHERE log.id = result.id AND log.status = 'processing'
+         RETURNING log.*
+       )
+       SELECT ${COLUMNS} FROM recorded`,
       [
-        id,
-        JSON.stringify(analysis.items),
-        JSON.stringify(analysis.totals),
-        JSON.stringify(analysis.unrecognized),
+        results.map((r) => r.mealLogId),
+        results.map((r) => (r.kind === 'analysed' ? 'completed' : 'failed')),
+        results.map((r) => json(analysed(r)?.items)),
+        results.map((r) => json(analysed(r)?.totals)),
+        results.map((r) => json(analysed(r)?.unrecognized)),
+        results.map((r) => (r.kind === 'failed' ? r.error : null)),
       ],
     );
-    return rows[0].length > 0 ? toView(rows[0][0]) : null;
-  }
-
-  async markFailed(manager: EntityManager, id: string, error: string): Promise<MealLogView | null> {
-    const rows = await manager.query<[MealLogRow[], number]>(
-      `UPDATE meal_logs
-       SET status = 'failed', error = $2, completed_at = clock_timestamp(), version = version + 1
-       WHERE id = $1 AND status = 'processing'
-       RETURNING ${COLUMNS}`,
-      [id, error],
-    );
-    return rows[0].length > 0 ? toView(rows[0][0]) : null;
+    return rows.map(toView);
   }
 }

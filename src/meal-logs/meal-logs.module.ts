@@ -3,6 +3,7 @@ import { MealAnalysisModule } from '../meal-analysis/meal-analysis.module';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { MealLogJobRepository } from './meal-log-job.repository';
 import { MealLogOutcomePublisher } from './meal-log-outcome.publisher';
+import { MealLogResultWriter } from './meal-log-result.writer';
 import { MealLogProcessor } from './meal-log.processor';
 import { MealLogRepository } from './meal-log.repository';
 import { MealLogWorker } from './meal-log.worker';
@@ -18,6 +19,7 @@ import { MealLogsService } from './meal-logs.service';
     MealLogJobRepository,
     IdempotencyKeyRepository,
     MealLogProcessor,
+    MealLogResultWriter,
     MealLogWorker,
     MealLogOutcomePublisher,
   ],

@@ -46,32 +46,48 @@ export class NotificationRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Writes the notification of an outcome inside the outcome's transaction. Bumping the user's
-   * sequence row locks it until commit, so a user's notifications commit in seq order.
+   * Writes the notifications of outcomes inside the outcomes' transaction, in one statement. Each
+   * user's sequence row is bumped once by that user's count, and the user's new notifications
+   * take the numbers in between, in the outcomes' order. The bump locks the row until commit, so
+   * a user's notifications commit in seq order; rows are locked in user order, so two
+   * transactions sharing users wait for each other instead of deadlocking.
    */
-  async insertForOutcome(
+  async insertForOutcomes(
     manager: EntityManager,
-    outcome: MealLogOutcome,
-    onlineSessions: number,
-  ): Promise<NotificationView> {
-    const [row] = await manager.query<NotificationRow[]>(
-      `WITH next AS (
-         INSERT INTO notification_sequences (user_id, last_seq) VALUES ($1, 1)
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = notification_sequences.last_seq + 1
-         RETURNING last_seq
+    outcomes: { outcome: MealLogOutcome; onlineSessions: number }[],
+  ): Promise<NotificationView[]> {
+    const rows = await manager.query<NotificationRow[]>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::uuid[], $5::int[])
+           WITH ORDINALITY AS input(user_id, event, data, meal_log_id, online, ord)
+       ), per_user AS (
+         SELECT user_id, count(*) AS n FROM input GROUP BY user_id
+       ), bumped AS (
+         INSERT INTO notification_sequences AS s (user_id, last_seq)
+         SELECT user_id, n FROM per_user ORDER BY user_id
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = s.last_seq + EXCLUDED.last_seq
+         RETURNING user_id, last_seq
+       ), numbered AS (
+         SELECT input.*,
+                bumped.last_seq - per_user.n
+                  + row_number() OVER (PARTITION BY input.user_id ORDER BY input.ord) AS seq
+         FROM input JOIN bumped USING (user_id) JOIN per_user USING (user_id)
+       ), inserted AS (
+         INSERT INTO notifications
+           (user_id, seq, event, data, meal_log_id, online_sessions_at_creation)
+         SELECT user_id, seq, event, data, meal_log_id, online FROM numbered
+         RETURNING *
        )
-       INSERT INTO notifications (user_id, seq, event, data, meal_log_id, online_sessions_at_creation)
-       SELECT $1, next.last_seq, $2, $3, $4, $5 FROM next
-       RETURNING ${COLUMNS}`,
+       SELECT ${COLUMNS} FROM inserted ORDER BY user_id, seq`,
       [
-        outcome.userId,
-        outcome.name,
-        JSON.stringify(outcome.mealLog),
-        outcome.mealLog.id,
-        onlineSessions,
+        outcomes.map((o) => o.outcome.userId),
+        outcomes.map((o) => o.outcome.name),
+        outcomes.map((o) => JSON.stringify(o.outcome.mealLog)),
+        outcomes.map((o) => o.outcome.mealLog.id),
+        outcomes.map((o) => o.onlineSessions),
       ],
     );
-    return toView(row);
+    return rows.map(toView);
   }
 
   /** One page of a replay, in seq order, strictly after `afterSeq`. */

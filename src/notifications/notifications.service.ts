@@ -8,6 +8,7 @@ import {
 } from '../meal-logs/meal-log-outcome.publisher';
 import type { LiveSession } from '../presence/live-session';
 import { ClusterBus } from '../cluster/cluster-bus.port';
+import type { SessionPlacement } from '../presence/presence-store.port';
 import { PresenceService } from '../presence/presence.service';
 import { SessionOpenedHooks } from '../presence/session-opened.hooks';
 import { AcknowledgementWriter } from './acknowledgement.writer';
@@ -44,17 +45,27 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     );
   }
 
-  async onOutcome(outcome: MealLogOutcome, manager: EntityManager): Promise<() => void> {
-    // Presence only decides whether to push now; the notification exists either way.
-    const online = (await this.presence.placementsOf(outcome.userId)).length;
-    const notification = await this.notifications.insertForOutcome(manager, outcome, online);
-    this.metrics.notificationsCreated.inc();
+  async onOutcomes(outcomes: MealLogOutcome[], manager: EntityManager): Promise<() => void> {
+    // Presence only decides whether to push now; the notifications exist either way.
+    const atCreation = await this.presence.placementsOfUsers([
+      ...new Set(outcomes.map((o) => o.userId)),
+    ]);
+    const notifications = await this.notifications.insertForOutcomes(
+      manager,
+      outcomes.map((outcome) => ({
+        outcome,
+        onlineSessions: atCreation.get(outcome.userId)?.length ?? 0,
+      })),
+    );
+    this.metrics.notificationsCreated.inc(notifications.length);
+    const ownerOf = new Map(outcomes.map((o) => [o.mealLog.id, o.userId]));
+    const created = notifications.map((notification) => ({
+      userId: ownerOf.get(notification.data.id)!,
+      notification,
+    }));
     return () => {
-      this.push(outcome.userId, notification, Date.now()).catch((error: unknown) =>
-        this.logger.error(
-          { err: error, notificationId: notification.id },
-          'push failed; replay and re-push will deliver',
-        ),
+      this.push(created, Date.now(), atCreation).catch((error: unknown) =>
+        this.logger.error({ err: error }, 'push failed; replay and re-push will deliver'),
       );
     };
   }
@@ -69,25 +80,48 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
   }
 
   /**
-   * Writes to this instance's sessions of the user at once, and hands the notification to each
-   * other instance holding one of its sessions: one message per instance, not one per session,
-   * and none to instances without one. Whatever does not arrive is replayed or re-pushed later.
+   * Writes to this instance's sessions of each user at once, and hands each notification to each
+   * other instance holding one of its user's sessions: one message per instance, not one per
+   * session, and none to instances without one. The instances seen while the notifications were
+   * created get them first; a second look after the commit finds any whose session opened
+   * meanwhile (its replay may have read the outbox before the commit). Whatever does not arrive
+   * is replayed or re-pushed later.
    */
   private async push(
-    userId: string,
-    notification: NotificationView,
+    created: { userId: string; notification: NotificationView }[],
     committedAt: number,
+    atCreation: Map<string, SessionPlacement[]>,
   ): Promise<void> {
-    const local = this.presence.localSessionsOf(userId);
-    if (local.length > 0) this.delivery.push(local, notification, committedAt);
-    const others = await this.presence.otherInstancesOf(userId);
-    for (const instanceId of others) {
-      await this.bus.send(instanceId, { kind: 'notification', userId, notification, committedAt });
-    }
-    if (local.length === 0 && others.length === 0) {
+    const sentTo = new Map(created.map((c) => [c, new Set<string>()]));
+    const sendAll = (placements: Map<string, SessionPlacement[]>) =>
+      Promise.all(
+        created.flatMap((c) =>
+          this.presence
+            .otherInstancesIn(placements.get(c.userId) ?? [])
+            .filter((instanceId) => !sentTo.get(c)!.has(instanceId))
+            .map((instanceId) => {
+              sentTo.get(c)!.add(instanceId);
+              return this.bus.send(instanceId, {
+                kind: 'notification',
+                userId: c.userId,
+                notification: c.notification,
+                committedAt,
+              });
+            }),
+        ),
+      );
+
+    const local = new Map(created.map((c) => [c, this.presence.localSessionsOf(c.userId)]));
+    for (const [c, sessions] of local)
+      if (sessions.length > 0) this.delivery.push(sessions, c.notification, committedAt);
+    await sendAll(atCreation);
+    await sendAll(await this.presence.placementsOfUsers([...atCreation.keys()]));
+
+    for (const c of created) {
+      if (local.get(c)!.length > 0 || sentTo.get(c)!.size > 0) continue;
       this.metrics.pushesUserOffline.inc();
       this.logger.log(
-        { userId, notificationId: notification.id, seq: notification.seq },
+        { userId: c.userId, notificationId: c.notification.id, seq: c.notification.seq },
         'user offline; kept for replay',
       );
     }

@@ -41,8 +41,15 @@ export class MemoryPresenceStore extends PresenceStore {
     );
   }
 
-  placementsOf(userId: string): Promise<SessionPlacement[]> {
-    return Promise.resolve(this.local.ofUser(userId).map((s) => toPlacement(s, this.instance.id)));
+  placementsOf(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
+    return Promise.resolve(
+      new Map(
+        userIds.map((userId) => [
+          userId,
+          this.local.ofUser(userId).map((s) => toPlacement(s, this.instance.id)),
+        ]),
+      ),
+    );
   }
 
   overview(

@@ -33,10 +33,10 @@ export abstract class PresenceStore {
   abstract sessionsOf(userId: string): Promise<SessionRecord[]>;
 
   /**
-   * Where the user's sessions are, on any instance: the same sessions as `sessionsOf`, in one
-   * cheap read, for the hot paths (every notification, every upgrade).
+   * Where each user's sessions are, on any instance: the same sessions as `sessionsOf`, in one
+   * cheap read for all the users, for the hot paths (every notification, every upgrade).
    */
-  abstract placementsOf(userId: string): Promise<SessionPlacement[]>;
+  abstract placementsOf(userIds: string[]): Promise<Map<string, SessionPlacement[]>>;
 
   /** Users with a fresh session (newest first, at most `limit`) and deployment-wide totals. */
   abstract overview(

@@ -133,8 +133,13 @@ export class PresenceService {
   }
 
   /** Where the user's sessions are, on every instance (one cheap read). */
-  placementsOf(userId: string): Promise<SessionPlacement[]> {
-    return this.store.placementsOf(userId);
+  async placementsOf(userId: string): Promise<SessionPlacement[]> {
+    return (await this.store.placementsOf([userId])).get(userId) ?? [];
+  }
+
+  /** Where each user's sessions are, on every instance (one cheap read for them all). */
+  placementsOfUsers(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
+    return this.store.placementsOf(userIds);
   }
 
   /** Online: at least one session, on any instance, with a sign of life inside the stale window. */
@@ -154,8 +159,14 @@ export class PresenceService {
 
   /** Instances other than this one that hold a session of the user. */
   async otherInstancesOf(userId: string): Promise<string[]> {
-    const sessions = await this.store.placementsOf(userId);
-    return [...new Set(sessions.map((s) => s.instanceId))].filter((id) => id !== this.instance.id);
+    return this.otherInstancesIn(await this.placementsOf(userId));
+  }
+
+  /** The instances other than this one among `placements`. */
+  otherInstancesIn(placements: SessionPlacement[]): string[] {
+    return [...new Set(placements.map((p) => p.instanceId))].filter(
+      (id) => id !== this.instance.id,
+    );
   }
 
   get sessionCount(): number {
@@ -163,7 +174,7 @@ export class PresenceService {
   }
 
   private async replaceOnOtherInstances(session: LiveSession): Promise<void> {
-    const elsewhere = (await this.store.placementsOf(session.userId)).filter(
+    const elsewhere = (await this.placementsOf(session.userId)).filter(
       (other) => other.deviceId === session.deviceId && other.instanceId !== this.instance.id,
     );
     for (const other of elsewhere) {

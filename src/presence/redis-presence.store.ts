@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { ChainableCommander, Result } from 'ioredis';
 import { RedisConnection } from '../cluster/redis.connection';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
@@ -32,6 +33,32 @@ else
   redis.call('ZADD', KEYS[4], freshest[2], ARGV[2])
 end
 return 1`;
+
+/** Sessions per lease pipeline. */
+const LEASE_CHUNK = 500;
+
+/**
+ * Renews a session's lease: its hash, its place in the user's sessions, the online users and all
+ * sessions, with their expiries. One command per session instead of six: both ends parse one
+ * reply, which at tens of thousands of sessions is most of what a flush costs.
+ * KEYS: session hash, user's sessions, online users, all sessions.
+ * ARGV: expires at, last seen at, member in the user's sessions, user id, session id, then the
+ * hash's field/value pairs.
+ */
+const RENEW_LEASE_SCRIPT = `
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('PEXPIREAT', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], 'GT', ARGV[2], ARGV[4])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[5])
+return 1`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    renewPresenceLease(...args: (string | number)[]): Result<number, Context>;
+  }
+}
 
 /**
  * A user's sessions index holds each session's placement as the member itself, so the hot reads
@@ -86,12 +113,14 @@ export class RedisPresenceStore
   }
 
   onApplicationBootstrap(): void {
+    // Sent as EVALSHA, loaded by ioredis on first use (and again after a Redis restart).
+    this.redis.leases.defineCommand('renewPresenceLease', { lua: RENEW_LEASE_SCRIPT });
     this.flushTimer = setInterval(
       () => void this.flush(),
       this.config.redis.presenceFlushIntervalMs,
     );
     // After an outage the leases may have expired: write every session again.
-    this.redis.commands.on('ready', () => {
+    this.redis.leases.on('ready', () => {
       for (const session of this.local.all()) this.dirty.set(session.sessionId, session);
       this.flushSoon();
     });
@@ -122,20 +151,29 @@ export class RedisPresenceStore
   async sessionsOf(userId: string): Promise<SessionRecord[]> {
     const own = this.local.ofUser(userId).map((s) => toSessionRecord(s, this.instance.id));
     try {
-      const remote = await this.readSessions(await this.remotePlacementsOf(userId));
+      const remote = await this.readSessions(
+        (await this.remotePlacementsOf([userId])).get(userId) ?? [],
+      );
       return [...own, ...remote.filter((record) => record.instanceId !== this.instance.id)];
     } catch {
       return own;
     }
   }
 
-  async placementsOf(userId: string): Promise<SessionPlacement[]> {
-    const own = this.local.ofUser(userId).map((s) => toPlacement(s, this.instance.id));
+  async placementsOf(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
+    const placements = new Map(
+      userIds.map((userId) => [
+        userId,
+        this.local.ofUser(userId).map((s) => toPlacement(s, this.instance.id)),
+      ]),
+    );
     try {
-      return [...own, ...(await this.remotePlacementsOf(userId))];
+      for (const [userId, remote] of await this.remotePlacementsOf(userIds))
+        placements.get(userId)!.push(...remote);
     } catch {
-      return own;
+      // Redis is down: this instance's own sessions are all that can be known.
     }
+    return placements;
   }
 
   async overview(
@@ -195,16 +233,23 @@ export class RedisPresenceStore
   }
 
   /** The user's sessions with a live lease on other instances (this one's are in memory). */
-  private async remotePlacementsOf(userId: string): Promise<SessionPlacement[]> {
-    const members = await this.redis.commands.zrangebyscore(
-      this.key.user(userId),
-      this.leaseCutoff(Date.now()),
-      '+inf',
+  /** The users' sessions with a live lease on other instances, in one pipeline. */
+  private async remotePlacementsOf(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
+    const cutoff = this.leaseCutoff(Date.now());
+    const pipeline = this.redis.commands.pipeline();
+    for (const userId of userIds) pipeline.zrangebyscore(this.key.user(userId), cutoff, '+inf');
+    const results = (await pipeline.exec()) ?? [];
+    this.metrics.redisPresenceCommands.inc({ op: 'read' }, userIds.length);
+    return new Map(
+      userIds.map((userId, i) => {
+        const [error, members] = results[i] ?? [new Error('no reply')];
+        if (error) throw error;
+        const placements = (members as string[])
+          .map(parsePlacementMember)
+          .filter((p): p is SessionPlacement => p !== null && p.instanceId !== this.instance.id);
+        return [userId, placements];
+      }),
     );
-    this.metrics.redisPresenceCommands.inc({ op: 'read' });
-    return members
-      .map(parsePlacementMember)
-      .filter((p): p is SessionPlacement => p !== null && p.instanceId !== this.instance.id);
   }
 
   private async readSessions(placements: SessionPlacement[]): Promise<SessionRecord[]> {
@@ -257,63 +302,86 @@ export class RedisPresenceStore
     return this.flushing;
   }
 
+  /**
+   * Writes the leases in pipelines of LEASE_CHUNK sessions, one after the other: a flush of
+   * thousands of sessions then never holds Redis, nor this event loop parsing its replies, for
+   * long in one piece.
+   */
   private async write(
     dirty: Map<string, LiveSession>,
     removed: Map<string, LiveSession>,
   ): Promise<void> {
-    const now = Date.now();
-    const pipeline = this.redis.commands.pipeline();
-    for (const session of dirty.values()) {
-      const expiresAt =
-        session.lastSeenAt +
-        this.config.presence.staleAfterMs +
-        this.config.redis.presenceFlushIntervalMs;
-      const key = this.key.session(session.sessionId);
-      pipeline
-        .hset(key, {
-          sessionId: session.sessionId,
-          userId: session.userId,
-          deviceId: session.deviceId ?? '',
-          instanceId: this.instance.id,
-          connectedAt: session.connectedAt,
-          lastSeenAt: session.lastSeenAt,
-          pings: session.pings,
-          remoteAddress: session.remoteAddress ?? '',
-          userAgent: session.userAgent ?? '',
-        })
-        .pexpireat(key, expiresAt)
-        .zadd(
-          this.key.user(session.userId),
-          session.lastSeenAt,
-          placementMember(toPlacement(session, this.instance.id)),
-        )
-        .pexpireat(this.key.user(session.userId), expiresAt)
-        .zadd(this.key.users, 'GT', session.lastSeenAt, session.userId)
-        .zadd(this.key.sessions, session.lastSeenAt, session.sessionId);
+    const sessions = [
+      ...[...dirty.values()].map((session) => ({ session, ended: false })),
+      ...[...removed.values()].map((session) => ({ session, ended: true })),
+    ];
+    for (let start = 0; start < sessions.length; start += LEASE_CHUNK) {
+      const pipeline = this.redis.leases.pipeline();
+      for (const { session, ended } of sessions.slice(start, start + LEASE_CHUNK)) {
+        if (ended) this.endLease(pipeline, session);
+        else this.renewLease(pipeline, session);
+      }
+      if (start + LEASE_CHUNK >= sessions.length) this.trimIndexes(pipeline, dirty.size > 0);
+      this.metrics.redisPresenceCommands.inc({ op: 'lease' }, pipeline.length);
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error);
+      if (failed) throw failed[0] as Error;
     }
-    for (const session of removed.values()) {
-      pipeline.eval(
-        END_SESSION_SCRIPT,
-        4,
-        this.key.session(session.sessionId),
-        this.key.user(session.userId),
-        this.key.sessions,
-        this.key.users,
-        session.sessionId,
-        session.userId,
-        placementMember(toPlacement(session, this.instance.id)),
-      );
-    }
-    // Index entries of sessions whose lease ran out (their instance died) are trimmed by anyone,
-    // and the indexes themselves expire once no instance has written for a whole lease.
+  }
+
+  private renewLease(pipeline: ChainableCommander, session: LiveSession): void {
+    const expiresAt =
+      session.lastSeenAt +
+      this.config.presence.staleAfterMs +
+      this.config.redis.presenceFlushIntervalMs;
+    pipeline.renewPresenceLease(
+      4,
+      this.key.session(session.sessionId),
+      this.key.user(session.userId),
+      this.key.users,
+      this.key.sessions,
+      expiresAt,
+      session.lastSeenAt,
+      placementMember(toPlacement(session, this.instance.id)),
+      session.userId,
+      session.sessionId,
+      ...Object.entries({
+        sessionId: session.sessionId,
+        userId: session.userId,
+        deviceId: session.deviceId ?? '',
+        instanceId: this.instance.id,
+        connectedAt: session.connectedAt,
+        lastSeenAt: session.lastSeenAt,
+        pings: session.pings,
+        remoteAddress: session.remoteAddress ?? '',
+        userAgent: session.userAgent ?? '',
+      }).flat(),
+    );
+  }
+
+  private endLease(pipeline: ChainableCommander, session: LiveSession): void {
+    pipeline.eval(
+      END_SESSION_SCRIPT,
+      4,
+      this.key.session(session.sessionId),
+      this.key.user(session.userId),
+      this.key.sessions,
+      this.key.users,
+      session.sessionId,
+      session.userId,
+      placementMember(toPlacement(session, this.instance.id)),
+    );
+  }
+
+  /**
+   * Index entries of sessions whose lease ran out (their instance died) are trimmed by anyone,
+   * and the indexes themselves expire once no instance has written for a whole lease.
+   */
+  private trimIndexes(pipeline: ChainableCommander, renewed: boolean): void {
     const lease = this.config.presence.staleAfterMs + this.config.redis.presenceFlushIntervalMs;
     for (const index of [this.key.users, this.key.sessions]) {
-      pipeline.zremrangebyscore(index, '-inf', `(${this.leaseCutoff(now)}`);
-      if (dirty.size > 0) pipeline.pexpire(index, lease);
+      pipeline.zremrangebyscore(index, '-inf', `(${this.leaseCutoff(Date.now())}`);
+      if (renewed) pipeline.pexpire(index, lease);
     }
-    this.metrics.redisPresenceCommands.inc({ op: 'lease' }, pipeline.length);
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([error]) => error);
-    if (failed) throw failed[0] as Error;
   }
 }

@@ -186,16 +186,26 @@ describe('crash matrix (kill -9, then restart)', () => {
   );
 
   it.each([
-    ['before it writes the endings', 'before', ['lost', 'lost']],
-    ['after it wrote the endings', 'after', ['stale', 'stale']],
+    // Nothing of the sweep was written: both sessions are found by the restart, `lost`.
+    ['before it writes the endings', 'before', [['lost', 'lost']]],
+    // The sweep's write landed: `stale`. The two usually go stale in one sweep; when their
+    // welcomes straddle a sweep, the second is still open at the crash and is `lost`.
+    [
+      'after it wrote the endings',
+      'after',
+      [
+        ['stale', 'stale'],
+        ['lost', 'stale'],
+      ],
+    ],
   ])(
     'during a sweep, %s: every session is audited once, none missing',
-    async (_point, when, reasons) => {
+    async (_point, when, outcomes) => {
       const doomed = await scenario.start(
         { PRESENCE_STALE_AFTER_MS: '300' },
         `presence/session-audit.repository#SessionAuditRepository.recordEnded:${when}`,
       );
-      // Two silent clients: the sweep ends them together.
+      // Two silent clients, which the sweep ends.
       const silent = await Promise.all(
         ['crash-sweep-1', 'crash-sweep-2'].map((u) => scenario.connect(doomed, u, false)),
       );
@@ -209,7 +219,7 @@ describe('crash matrix (kill -9, then restart)', () => {
           `SELECT end_reason FROM ws_sessions WHERE session_id = ANY($1::uuid[])`,
           [ids],
         );
-        expect(rows.map((row) => row.end_reason)).toEqual(reasons);
+        expect(outcomes).toContainEqual(rows.map((row) => row.end_reason).sort());
       });
       await scenario.expectRecovered(restarted, []);
     },

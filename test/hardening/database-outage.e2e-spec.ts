@@ -212,4 +212,28 @@ describe('PostgreSQL outage under traffic', () => {
       { timeoutMs: 20_000 },
     );
   });
+
+  it('keeps an ack sent during an outage and writes it once the database returns', async () => {
+    await new MealTraffic(app.baseUrl, ['outage-acker'], {
+      prefix: 'acker',
+      max: 1,
+      everyMs: 0,
+    }).finished();
+    const client = await connect('outage-acker', 'phone');
+    const notification = await client.nextFrame((frame) => frame.type === 'notification', 10_000);
+    await postgres.stop();
+    client.send({ type: 'ack', seq: notification.seq });
+    await app.waitForLog((line) => line.msg === 'database unavailable; acks kept for a retry');
+    await postgres.start();
+    await expectEventually(
+      async () =>
+        expect(
+          await queryOnce(
+            databaseUrl,
+            `SELECT acked_at FROM notifications WHERE user_id = 'outage-acker'`,
+          ),
+        ).toEqual([{ acked_at: expect.any(Date) }]),
+      { timeoutMs: 20_000 },
+    );
+  });
 });
