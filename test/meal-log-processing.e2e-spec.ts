@@ -1,5 +1,8 @@
 import { DataSource } from 'typeorm';
+import { MealAnalyzer } from '../src/meal-analysis/meal-analyzer.port';
 import { ClaimedJob, MealLogJobRepository } from '../src/meal-logs/meal-log-job.repository';
+import { MealLogResultWriter } from '../src/meal-logs/meal-log-result.writer';
+import { NotificationRepository } from '../src/notifications/notification.repository';
 import { startChildApp } from './support/child-app';
 import { expectEventually } from './support/expect-eventually';
 import { FakeAnalyzer } from './support/fake-analyzer';
@@ -122,6 +125,53 @@ describe('meal log processing', () => {
       expect(await jobs.scheduleRetry(first, 0, 'late')).toBe(false);
       expect(await finish(second)).toEqual(new Set([created.body.id]));
       expect(await pendingJobs(app.dataSource)).toBe(0);
+    });
+
+    it('commits results that finish together in one transaction: per-user seqs in order, a stale attempt dropped alone', async () => {
+      const post = async (userId: string, text: string) =>
+        (await api(app, userId).post(NATURAL).send({ text }).expect(201)).body.id as string;
+      const ids = [
+        await post('group-a', 'apple'),
+        await post('group-b', 'pear'),
+        await post('group-a', 'plum'),
+        await post('group-a', 'rice'),
+      ];
+      const claimed = new Map(
+        (await jobs.claimNextJobs(10, 60_000, 'worker-a')).map((job) => [job.mealLogId, job]),
+      );
+      expect([...claimed.keys()].sort()).toEqual([...ids].sort());
+      const analysis = await app.app.get(MealAnalyzer).analyze('apple');
+      const inserts = jest.spyOn(app.app.get(NotificationRepository), 'insertForOutcomes');
+      try {
+        const writer = app.app.get(MealLogResultWriter);
+        await Promise.all([
+          writer.record(claimed.get(ids[0])!, { mealLogId: ids[0], kind: 'analysed', analysis }),
+          writer.record(claimed.get(ids[1])!, { mealLogId: ids[1], kind: 'failed', error: 'no' }),
+          writer.record(claimed.get(ids[2])!, { mealLogId: ids[2], kind: 'analysed', analysis }),
+          // A worker whose lease on this job expired before the current attempt claimed it.
+          writer.record(
+            { ...claimed.get(ids[3])!, attempt: 0 },
+            { mealLogId: ids[3], kind: 'analysed', analysis },
+          ),
+        ]);
+        expect(inserts).toHaveBeenCalledTimes(1);
+      } finally {
+        inserts.mockRestore();
+      }
+      expect(
+        await app.dataSource.query(
+          `SELECT user_id, seq::int AS seq, meal_log_id, event FROM notifications
+           WHERE user_id LIKE 'group-%' ORDER BY user_id, seq`,
+        ),
+      ).toEqual([
+        { user_id: 'group-a', seq: 1, meal_log_id: ids[0], event: 'meal_log.completed' },
+        { user_id: 'group-a', seq: 2, meal_log_id: ids[2], event: 'meal_log.completed' },
+        { user_id: 'group-b', seq: 1, meal_log_id: ids[1], event: 'meal_log.failed' },
+      ]);
+      expect((await statusOf(app.dataSource, ids[1])).error).toBe('no');
+      // The stale attempt changed nothing: the current one still holds the job.
+      expect((await statusOf(app.dataSource, ids[3])).status).toBe('processing');
+      expect(await pendingJobs(app.dataSource)).toBe(1);
     });
   });
 

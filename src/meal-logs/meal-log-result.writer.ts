@@ -48,6 +48,8 @@ export class MealLogResultWriter {
 
   private async writeAll(): Promise<void> {
     this.writing = true;
+    // Results finished in this event-loop turn (a claimed batch analysed at once) go together.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
       while (this.queue.length > 0) await this.commit(this.queue.splice(0, MAX_BATCH));
     } finally {

@@ -16,6 +16,15 @@ import { NotificationDelivery } from './notification-delivery';
 import { NotificationRepository } from './notification.repository';
 import type { NotificationView } from './notification.view';
 
+/** Where one new notification has gone. */
+interface Route {
+  userId: string;
+  notification: NotificationView;
+  pushedHere: boolean;
+  /** Other instances it was published to. */
+  sentTo: Set<string>;
+}
+
 /**
  * The rule "notify the user when a meal log finishes": every outcome becomes a notification row
  * in the outcome's own transaction (whether or not anyone is online), is pushed to every live
@@ -92,39 +101,45 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     committedAt: number,
     atCreation: Map<string, SessionPlacement[]>,
   ): Promise<void> {
-    const sentTo = new Map(created.map((c) => [c, new Set<string>()]));
-    const sendAll = (placements: Map<string, SessionPlacement[]>) =>
-      Promise.all(
-        created.flatMap((c) =>
-          this.presence
-            .otherInstancesIn(placements.get(c.userId) ?? [])
-            .filter((instanceId) => !sentTo.get(c)!.has(instanceId))
-            .map((instanceId) => {
-              sentTo.get(c)!.add(instanceId);
-              return this.bus.send(instanceId, {
-                kind: 'notification',
-                userId: c.userId,
-                notification: c.notification,
-                committedAt,
-              });
-            }),
-        ),
-      );
-
-    const local = new Map(created.map((c) => [c, this.presence.localSessionsOf(c.userId)]));
-    for (const [c, sessions] of local)
-      if (sessions.length > 0) this.delivery.push(sessions, c.notification, committedAt);
-    await sendAll(atCreation);
-    await sendAll(await this.presence.placementsOfUsers([...atCreation.keys()]));
-
-    for (const c of created) {
-      if (local.get(c)!.length > 0 || sentTo.get(c)!.size > 0) continue;
+    const routes: Route[] = created.map(({ userId, notification }) => {
+      const local = this.presence.localSessionsOf(userId);
+      if (local.length > 0) this.delivery.push(local, notification, committedAt);
+      return { userId, notification, pushedHere: local.length > 0, sentTo: new Set() };
+    });
+    await this.publish(routes, atCreation, committedAt);
+    await this.publish(
+      routes,
+      await this.presence.placementsOfUsers([...atCreation.keys()]),
+      committedAt,
+    );
+    for (const { userId, notification, pushedHere, sentTo } of routes) {
+      if (pushedHere || sentTo.size > 0) continue;
       this.metrics.pushesUserOffline.inc();
       this.logger.log(
-        { userId: c.userId, notificationId: c.notification.id, seq: c.notification.seq },
+        { userId, notificationId: notification.id, seq: notification.seq },
         'user offline; kept for replay',
       );
     }
+  }
+
+  /** Sends each notification once to each other instance of `placements` it has not gone to. */
+  private async publish(
+    routes: Route[],
+    placements: Map<string, SessionPlacement[]>,
+    committedAt: number,
+  ): Promise<void> {
+    const sends: Promise<boolean>[] = [];
+    for (const route of routes) {
+      for (const instanceId of this.presence.otherInstancesIn(placements.get(route.userId) ?? [])) {
+        if (route.sentTo.has(instanceId)) continue;
+        route.sentTo.add(instanceId);
+        const { userId, notification } = route;
+        sends.push(
+          this.bus.send(instanceId, { kind: 'notification', userId, notification, committedAt }),
+        );
+      }
+    }
+    await Promise.all(sends);
   }
 
   private replay(session: LiveSession, after: number | null): Promise<void> {
