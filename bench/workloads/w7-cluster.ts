@@ -222,7 +222,7 @@ async function measure(
       metricOf(one(cpuPercent(onB)), 'B CPU while posting', '%', (v) => v, 0),
       metricOf(
         one(onA.cpuMicros / Math.max(1, expected)),
-        'A CPU per meal log (REST, worker, push, acks)',
+        'A CPU per meal log (worker, push, acks)',
         'µs',
         (v) => v,
         0,

@@ -4,10 +4,31 @@ import { AppConfig } from '../config/app-config';
 import { LocalSessions } from './local-sessions';
 import { SessionAuditWriter } from './session-audit.writer';
 
+/** The heartbeat ticks at most this often (and at most 100 times per interval). */
+const MIN_TICK_MS = 10;
+const MAX_SLOTS = 100;
+
+/**
+ * How the heartbeat spreads its pings over an interval: one tick every `tickMs`, each pinging
+ * the sessions of one of `slots` slots, so every session is pinged once per interval.
+ */
+export function heartbeatSchedule(intervalMs: number): { tickMs: number; slots: number } {
+  const tickMs = Math.min(intervalMs, Math.max(MIN_TICK_MS, Math.floor(intervalMs / MAX_SLOTS)));
+  // Rounded down: a session is pinged at least as often as the interval asks, never less.
+  return { tickMs, slots: Math.max(1, Math.floor(intervalMs / tickMs)) };
+}
+
+/** A session's slot: from the random tail of its UUID, so slots fill evenly. */
+export function heartbeatSlotOf(sessionId: string, slots: number): number {
+  return parseInt(sessionId.slice(-6), 16) % slots;
+}
+
 /**
  * Sends every session a protocol ping each WS_HEARTBEAT_INTERVAL_MS (the client's pong refreshes
- * its presence, so a client that only answers pings stays online), and writes the sessions'
- * activity to the audit each PRESENCE_AUDIT_FLUSH_INTERVAL_MS.
+ * its presence, so a client that only answers pings stays online), spread over the interval: at
+ * 19,000 sessions, pinging them all at once held the event loop for hundreds of milliseconds
+ * (a socket write each) and brought every pong, and every lease renewal, back in one burst. It
+ * also writes the sessions' activity to the audit each PRESENCE_AUDIT_FLUSH_INTERVAL_MS.
  */
 @Injectable()
 export class ServerHeartbeat implements OnApplicationBootstrap {
@@ -18,10 +39,13 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
     private readonly audit: SessionAuditWriter,
   ) {}
 
+  private nextSlot = 0;
+
   onApplicationBootstrap(): void {
+    const { tickMs, slots } = heartbeatSchedule(this.config.ws.heartbeatIntervalMs);
     this.scheduler.addInterval(
       'server-heartbeat',
-      setInterval(() => this.pingAll(), this.config.ws.heartbeatIntervalMs),
+      setInterval(() => this.pingSlot(slots), tickMs),
     );
     this.scheduler.addInterval(
       'session-activity-flush',
@@ -29,7 +53,12 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
     );
   }
 
-  pingAll(): void {
-    for (const { socket } of this.local.all()) if (socket.readyState === socket.OPEN) socket.ping();
+  private pingSlot(slots: number): void {
+    const slot = this.nextSlot;
+    this.nextSlot = (slot + 1) % slots;
+    for (const { sessionId, socket } of this.local.all()) {
+      if (heartbeatSlotOf(sessionId, slots) === slot && socket.readyState === socket.OPEN)
+        socket.ping();
+    }
   }
 }
