@@ -96,23 +96,19 @@ async function create(
   ) {
     return reply(response, 400, { statusCode: 400, error: 'Bad Request', message: 'invalid body' });
   }
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rows } = await client.query<Row>(
-      `INSERT INTO meal_logs (user_id, text, meal_type, logged_at)
-       VALUES ($1, $2, $3, clock_timestamp()) RETURNING ${COLUMNS}`,
-      [userId, text, mealType],
-    );
-    await client.query('INSERT INTO meal_log_jobs (meal_log_id) VALUES ($1)', [rows[0].id]);
-    await client.query('COMMIT');
-    reply(response, 201, view(rows[0]));
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  // The same single statement as MealPulse's POST (log and job in one CTE), so the work is equal.
+  const { rows } = await pool.query<Row>(
+    `WITH log AS (
+       INSERT INTO meal_logs (user_id, text, meal_type, logged_at)
+       VALUES ($1, $2, $3, clock_timestamp())
+       RETURNING *
+     ), job AS (
+       INSERT INTO meal_log_jobs (meal_log_id) SELECT id FROM log
+     )
+     SELECT ${COLUMNS} FROM log`,
+    [userId, text, mealType],
+  );
+  reply(response, 201, view(rows[0]));
 }
 
 async function get(
