@@ -45,13 +45,14 @@ export class MealLogOutcomePublisher {
       if (then) afterCommit.push(then);
     }
     return () => {
+      // Pushes first: a log line is a write to stdout, and a group's lines would delay them.
+      for (const then of afterCommit) then();
       for (const outcome of outcomes) {
         this.logger.log(
           { mealLogId: outcome.mealLog.id, userId: outcome.userId, status: outcome.mealLog.status },
           outcome.name,
         );
       }
-      for (const then of afterCommit) then();
     };
   }
 }
