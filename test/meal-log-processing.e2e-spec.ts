@@ -1,6 +1,10 @@
 import { DataSource } from 'typeorm';
 import { MealAnalyzer } from '../src/meal-analysis/meal-analyzer.port';
-import { ClaimedJob, MealLogJobRepository } from '../src/meal-logs/meal-log-job.repository';
+import {
+  attemptKey,
+  ClaimedJob,
+  MealLogJobRepository,
+} from '../src/meal-logs/meal-log-job.repository';
 import { MealLogResultWriter } from '../src/meal-logs/meal-log-result.writer';
 import { NotificationRepository } from '../src/notifications/notification.repository';
 import { startChildApp } from './support/child-app';
@@ -123,11 +127,11 @@ describe('meal log processing', () => {
         app.dataSource.transaction((manager) => jobs.finish(manager, [job]));
       expect(await finish(first)).toEqual(new Set());
       expect(await jobs.scheduleRetry(first, 0, 'late')).toBe(false);
-      expect(await finish(second)).toEqual(new Set([created.body.id]));
+      expect(await finish(second)).toEqual(new Set([attemptKey(second)]));
       expect(await pendingJobs(app.dataSource)).toBe(0);
     });
 
-    it('commits results that finish together in one transaction: per-user seqs in order, a stale attempt dropped alone', async () => {
+    it('commits results that finish together in one transaction: per-user seqs in order, a stale attempt dropped beside the current one', async () => {
       const post = async (userId: string, text: string) =>
         (await api(app, userId).post(NATURAL).send({ text }).expect(201)).body.id as string;
       const ids = [
@@ -148,11 +152,17 @@ describe('meal log processing', () => {
           writer.record(claimed.get(ids[0])!, { mealLogId: ids[0], kind: 'analysed', analysis }),
           writer.record(claimed.get(ids[1])!, { mealLogId: ids[1], kind: 'failed', error: 'no' }),
           writer.record(claimed.get(ids[2])!, { mealLogId: ids[2], kind: 'analysed', analysis }),
-          // A worker whose lease on this job expired before the current attempt claimed it.
+          // A worker whose lease on this job expired before the current attempt claimed it,
+          // finishing in the same moment as the current attempt.
           writer.record(
             { ...claimed.get(ids[3])!, attempt: 0 },
             { mealLogId: ids[3], kind: 'analysed', analysis },
           ),
+          writer.record(claimed.get(ids[3])!, {
+            mealLogId: ids[3],
+            kind: 'failed',
+            error: 'the current attempt',
+          }),
         ]);
         expect(inserts).toHaveBeenCalledTimes(1);
       } finally {
@@ -166,12 +176,16 @@ describe('meal log processing', () => {
       ).toEqual([
         { user_id: 'group-a', seq: 1, meal_log_id: ids[0], event: 'meal_log.completed' },
         { user_id: 'group-a', seq: 2, meal_log_id: ids[2], event: 'meal_log.completed' },
+        { user_id: 'group-a', seq: 3, meal_log_id: ids[3], event: 'meal_log.failed' },
         { user_id: 'group-b', seq: 1, meal_log_id: ids[1], event: 'meal_log.failed' },
       ]);
       expect((await statusOf(app.dataSource, ids[1])).error).toBe('no');
-      // The stale attempt changed nothing: the current one still holds the job.
-      expect((await statusOf(app.dataSource, ids[3])).status).toBe('processing');
-      expect(await pendingJobs(app.dataSource)).toBe(1);
+      // Only the current attempt's result counts.
+      expect(await statusOf(app.dataSource, ids[3])).toMatchObject({
+        status: 'failed',
+        error: 'the current attempt',
+      });
+      expect(await pendingJobs(app.dataSource)).toBe(0);
     });
   });
 

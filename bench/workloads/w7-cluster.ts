@@ -93,7 +93,7 @@ export const w7Cluster: Workload = {
       context.progress.update('W7 scale-out: starting two instances');
       const a = await ServerUnderTest.start(
         'mealpulse',
-        { ...shared, JOB_CONCURRENCY: JOB_CONCURRENCY },
+        { ...shared, JOB_CONCURRENCY },
         SERVER_CORE,
       );
       const b = await ServerUnderTest.start(

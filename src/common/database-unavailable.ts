@@ -16,3 +16,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     error.message,
   );
 }
+
+/**
+ * True for a statement that lost a race with another transaction (deadlock, serialization
+ * failure) and would succeed if simply run again.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

@@ -10,6 +10,11 @@ export interface ClaimedJob {
   text: string;
 }
 
+/** One attempt at one job: two attempts at the same meal log are different keys. */
+export function attemptKey(job: Pick<ClaimedJob, 'mealLogId' | 'attempt'>): string {
+  return `${job.mealLogId}#${job.attempt}`;
+}
+
 @Injectable()
 export class MealLogJobRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -50,17 +55,19 @@ export class MealLogJobRepository {
   /**
    * Removes finished jobs, but only for the attempts that hold them: a worker whose lease expired
    * and whose job was re-claimed does not get its job back in the result, and must not record
-   * its result. Returns the meal log ids of the jobs removed.
+   * its result. Returns the attempts that held their job, as `attemptKey`s.
    */
   async finish(manager: EntityManager, jobs: ClaimedJob[]): Promise<Set<string>> {
-    const [rows] = await manager.query<[{ meal_log_id: string }[], number]>(
+    const [rows] = await manager.query<[{ meal_log_id: string; attempts: number }[], number]>(
       `DELETE FROM meal_log_jobs AS job
        USING unnest($1::uuid[], $2::int[]) AS attempt(meal_log_id, attempts)
        WHERE job.meal_log_id = attempt.meal_log_id AND job.attempts = attempt.attempts
-       RETURNING job.meal_log_id`,
+       RETURNING job.meal_log_id, job.attempts`,
       [jobs.map((job) => job.mealLogId), jobs.map((job) => job.attempt)],
     );
-    return new Set(rows.map((row) => row.meal_log_id));
+    return new Set(
+      rows.map((row) => attemptKey({ mealLogId: row.meal_log_id, attempt: row.attempts })),
+    );
   }
 
   /** Releases the job for another attempt after `delayMs` (same fence as `finish`). */

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ClaimedJob } from './meal-log-job.repository';
-import { MealLogJobRepository } from './meal-log-job.repository';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { attemptKey, ClaimedJob, MealLogJobRepository } from './meal-log-job.repository';
 import { MealLogOutcome, MealLogOutcomePublisher } from './meal-log-outcome.publisher';
 import { MealLogRepository, MealLogResult } from './meal-log.repository';
 
@@ -65,32 +65,52 @@ export class MealLogResultWriter {
           manager,
           batch.map((p) => p.job),
         );
-        for (const { job } of batch.filter((p) => !held.has(p.job.mealLogId))) {
+        const current = batch.filter((p) => held.has(attemptKey(p.job)));
+        for (const { job } of batch.filter((p) => !held.has(attemptKey(p.job)))) {
           this.logger.warn(
             { mealLogId: job.mealLogId, attempt: job.attempt },
             'stale attempt discarded',
           );
         }
-        const current = batch.filter((p) => held.has(p.job.mealLogId));
         if (current.length === 0) return () => undefined;
-        const recorded = await this.mealLogs.recordResults(
-          manager,
-          current.map((p) => p.result),
+        const recorded = new Map(
+          (
+            await this.mealLogs.recordResults(
+              manager,
+              current.map((p) => p.result),
+            )
+          ).map((mealLog) => [mealLog.id, mealLog]),
         );
-        const ownerOf = new Map(current.map((p) => [p.job.mealLogId, p.job.userId]));
-        const outcomes: MealLogOutcome[] = recorded.map((mealLog) => ({
-          name: mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed',
-          userId: ownerOf.get(mealLog.id)!,
-          mealLog,
-        }));
+        // In the order the results came, which is the order of each user's seqs.
+        const outcomes: MealLogOutcome[] = current.flatMap(({ job }) => {
+          const mealLog = recorded.get(job.mealLogId);
+          if (!mealLog) return [];
+          const name = mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed';
+          return [{ name, userId: job.userId, mealLog }];
+        });
         return this.outcomes.publishInTransaction(outcomes, manager);
       });
     } catch (error) {
+      // One bad result must not sink the others: a batch failing for any reason but an outage
+      // is tried again one result at a time.
+      if (batch.length > 1 && !isDatabaseUnavailable(error)) {
+        this.logger.warn(
+          { err: error, results: batch.length },
+          'committing a group of results failed; committing them one by one',
+        );
+        for (const pending of batch) await this.commit([pending]);
+        return;
+      }
       const reason = error instanceof Error ? error : new Error(String(error));
       for (const pending of batch) pending.failed(reason);
       return;
     }
     for (const pending of batch) pending.committed();
-    afterCommit();
+    try {
+      afterCommit();
+    } catch (error) {
+      // Committed all the same: replay and re-push deliver what the pushes did not.
+      this.logger.error({ err: error }, 'after-commit work failed');
+    }
   }
 }

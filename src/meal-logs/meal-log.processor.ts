@@ -2,13 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { AppConfig } from '../config/app-config';
 import { MealAnalysisError } from '../meal-analysis/meal-analysis.error';
-import type { MealAnalysis } from '../meal-analysis/meal-analysis.types';
 import { MealAnalyzer } from '../meal-analysis/meal-analyzer.port';
 import { ClaimedJob, MealLogJobRepository } from './meal-log-job.repository';
 import { MealLogResultWriter } from './meal-log-result.writer';
+import type { AttemptResult } from './meal-log.repository';
 import { retryDelayMs } from './retry-policy';
-
-type Result = { kind: 'analysed'; analysis: MealAnalysis } | { kind: 'failed'; error: string };
 
 /** Decides what one claimed job attempt leads to: completed, failed, or another try later. */
 @Injectable()
@@ -61,7 +59,7 @@ export class MealLogProcessor {
    * Commits the result with the job's removal and whatever the outcome's listeners record (the
    * notification), together, in the result writer's next transaction.
    */
-  private async finish(job: ClaimedJob, result: Result): Promise<void> {
+  private async finish(job: ClaimedJob, result: AttemptResult): Promise<void> {
     try {
       await this.results.record(job, { mealLogId: job.mealLogId, ...result });
     } catch (error) {

@@ -30,9 +30,10 @@ export interface NewMealLog {
 }
 
 /** What one attempt at a meal log came to. */
-export type MealLogResult = { mealLogId: string } & (
-  { kind: 'analysed'; analysis: MealAnalysis } | { kind: 'failed'; error: string }
-);
+export type AttemptResult =
+  { kind: 'analysed'; analysis: MealAnalysis } | { kind: 'failed'; error: string };
+
+export type MealLogResult = { mealLogId: string } & AttemptResult;
 
 /** A jsonb array element: JSON text, or NULL for "no value". */
 function json(value: unknown): string | null {

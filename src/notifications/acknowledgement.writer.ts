@@ -1,5 +1,5 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { isDatabaseUnavailable, isTransientConflict } from '../common/database-unavailable';
 import { Metrics } from '../metrics/metrics';
 import { NotificationRepository } from './notification.repository';
 
@@ -14,7 +14,7 @@ const RETRY_DELAY_MS = 1_000;
  * waits at most for the write before it, never for a timer. A failed write is kept and retried.
  */
 @Injectable()
-export class AcknowledgementWriter implements BeforeApplicationShutdown {
+export class AcknowledgementWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(AcknowledgementWriter.name);
   private pending = new Map<string, number>();
   private writing: Promise<void> | null = null;
@@ -31,11 +31,20 @@ export class AcknowledgementWriter implements BeforeApplicationShutdown {
     this.writeSoon();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * The last write, in `onApplicationShutdown`: Nest runs that after every module's
+   * `beforeApplicationShutdown`, so the sockets are closed (no ack can arrive any more) and the
+   * pool still open (it closes last).
+   */
+  async onApplicationShutdown(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     await this.writing;
-    await this.writeAll();
+    this.writing ??= this.writeAll();
+    await this.writing;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.pending.size > 0)
+      this.logger.warn({ users: this.pending.size }, 'acks not written before shutdown');
   }
 
   private async writeAll(): Promise<void> {
@@ -62,13 +71,16 @@ export class AcknowledgementWriter implements BeforeApplicationShutdown {
       this.logger.debug({ users: batch.size, count }, 'acknowledged');
       return true;
     } catch (error) {
-      if (!isDatabaseUnavailable(error)) {
-        // Not a passing outage: retrying the same batch would fail the same way.
+      if (!isDatabaseUnavailable(error) && !isTransientConflict(error)) {
+        // Neither an outage nor a lost race: retrying the same batch would fail the same way.
         this.logger.error({ err: error, users: batch.size }, 'recording acks failed');
         return true;
       }
       for (const [userId, seq] of batch) this.keep(userId, seq);
-      this.logger.warn({ users: batch.size }, 'database unavailable; acks kept for a retry');
+      this.logger.warn(
+        { users: batch.size, err: (error as Error).message },
+        'acks not written; kept for a retry',
+      );
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         this.writeSoon();

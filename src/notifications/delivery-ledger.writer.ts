@@ -1,9 +1,4 @@
-import {
-  BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { RecurringJob } from '../common/recurring-job';
@@ -17,7 +12,7 @@ const FLUSH_INTERVAL_MS = 250;
  * notification to a socket never waits for, or depends on, a database round trip.
  */
 @Injectable()
-export class DeliveryLedgerWriter implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DeliveryLedgerWriter implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryLedgerWriter.name);
   private pending = new Map<string, { attempts: number; firstAt: Date }>();
   private readonly job: RecurringJob<void>;
@@ -35,7 +30,8 @@ export class DeliveryLedgerWriter implements OnApplicationBootstrap, BeforeAppli
     this.job.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** After every `beforeApplicationShutdown` (the last pushes are made), before the pool closes. */
+  async onApplicationShutdown(): Promise<void> {
     await this.job.stop();
     await this.flush();
   }

@@ -136,10 +136,19 @@ export class NotificationRepository {
 
   /** Acknowledges each user's own notifications up to its `seq`; returns how many changed. */
   async acknowledgeUpTo(acks: { userId: string; seq: number }[]): Promise<number> {
+    // Rows are locked in id order, as every batched writer of notifications does, so that two
+    // instances writing overlapping batches wait for each other instead of deadlocking.
     const [, count] = await this.dataSource.query<[unknown[], number]>(
-      `UPDATE notifications AS n SET acked_at = clock_timestamp()
-       FROM unnest($1::text[], $2::bigint[]) AS ack(user_id, seq)
-       WHERE n.user_id = ack.user_id AND n.seq <= ack.seq AND n.acked_at IS NULL`,
+      `WITH target AS (
+         SELECT n.id FROM notifications AS n
+         JOIN unnest($1::text[], $2::bigint[]) AS ack(user_id, seq)
+           ON n.user_id = ack.user_id AND n.seq <= ack.seq
+         WHERE n.acked_at IS NULL
+         ORDER BY n.id
+         FOR UPDATE OF n
+       )
+       UPDATE notifications SET acked_at = clock_timestamp()
+       WHERE id IN (SELECT id FROM target) AND acked_at IS NULL`,
       [acks.map((a) => a.userId), acks.map((a) => a.seq)],
     );
     return count;
@@ -150,12 +159,16 @@ export class NotificationRepository {
     deliveries: { id: string; attempts: number; firstAt: Date }[],
   ): Promise<void> {
     if (deliveries.length === 0) return;
+    // Locked in id order, like the ack writer's batches (see acknowledgeUpTo).
     await this.dataSource.query(
-      `UPDATE notifications AS n
+      `WITH target AS (
+         SELECT id FROM notifications WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+       )
+       UPDATE notifications AS n
        SET delivery_attempts = n.delivery_attempts + d.attempts,
            delivered_at = COALESCE(n.delivered_at, d.first_at)
        FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS d(id, attempts, first_at)
-       WHERE n.id = d.id`,
+       WHERE n.id = d.id AND n.id IN (SELECT id FROM target)`,
       [
         deliveries.map((d) => d.id),
         deliveries.map((d) => d.attempts),

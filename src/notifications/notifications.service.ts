@@ -27,8 +27,8 @@ interface Route {
 
 /**
  * The rule "notify the user when a meal log finishes": every outcome becomes a notification row
- * in the outcome's own transaction (whether or not anyone is online), is pushed to every live
- * session once committed, and is replayed to sessions that open later.
+ * in the transaction that commits the result (whether or not anyone is online), is pushed to
+ * every live session once committed, and is replayed to sessions that open later.
  */
 @Injectable()
 export class NotificationsService implements MealLogOutcomeListener, OnModuleInit {
@@ -66,13 +66,13 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
         onlineSessions: atCreation.get(outcome.userId)?.length ?? 0,
       })),
     );
-    this.metrics.notificationsCreated.inc(notifications.length);
     const ownerOf = new Map(outcomes.map((o) => [o.mealLog.id, o.userId]));
     const created = notifications.map((notification) => ({
       userId: ownerOf.get(notification.data.id)!,
       notification,
     }));
     return () => {
+      this.metrics.notificationsCreated.inc(notifications.length);
       this.push(created, Date.now(), atCreation).catch((error: unknown) =>
         this.logger.error({ err: error }, 'push failed; replay and re-push will deliver'),
       );

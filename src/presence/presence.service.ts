@@ -157,11 +157,6 @@ export class PresenceService {
     return this.store.overview(limit, now);
   }
 
-  /** Instances other than this one that hold a session of the user. */
-  async otherInstancesOf(userId: string): Promise<string[]> {
-    return this.otherInstancesIn(await this.placementsOf(userId));
-  }
-
   /** The instances other than this one among `placements`. */
   otherInstancesIn(placements: SessionPlacement[]): string[] {
     return [...new Set(placements.map((p) => p.instanceId))].filter(

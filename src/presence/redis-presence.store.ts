@@ -49,7 +49,12 @@ const RENEW_LEASE_SCRIPT = `
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('PEXPIREAT', KEYS[2], ARGV[1])
+-- The user's index outlives its longest lease: a late renewal must not shorten it.
+local now = redis.call('TIME')
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl < 0 or now[1] * 1000 + math.floor(now[2] / 1000) + ttl < tonumber(ARGV[1]) then
+  redis.call('PEXPIREAT', KEYS[2], ARGV[1])
+end
 redis.call('ZADD', KEYS[3], 'GT', ARGV[2], ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[5])
 return 1`;
@@ -170,8 +175,11 @@ export class RedisPresenceStore
     try {
       for (const [userId, remote] of await this.remotePlacementsOf(userIds))
         placements.get(userId)!.push(...remote);
-    } catch {
-      // Redis is down: this instance's own sessions are all that can be known.
+    } catch (error) {
+      // This instance's own sessions are all that can be known; what this misses is replayed or
+      // re-pushed. Debug only: during an outage this runs for every notification, and
+      // /health/ready already reports Redis down.
+      this.logger.debug({ err: error }, 'presence lookup fell back to this instance');
     }
     return placements;
   }
@@ -221,7 +229,8 @@ export class RedisPresenceStore
     const prefix = this.redis.keyPrefix;
     return {
       session: (sessionId: string) => `${prefix}session:${sessionId}`,
-      user: (userId: string) => `${prefix}user:${userId}`,
+      // `placements:`, not the first version's `user:` (members were bare session ids there).
+      user: (userId: string) => `${prefix}placements:${userId}`,
       users: `${prefix}users`,
       sessions: `${prefix}sessions`,
     };
@@ -232,7 +241,6 @@ export class RedisPresenceStore
     return now - this.config.presence.staleAfterMs - this.config.redis.presenceFlushIntervalMs;
   }
 
-  /** The user's sessions with a live lease on other instances (this one's are in memory). */
   /** The users' sessions with a live lease on other instances, in one pipeline. */
   private async remotePlacementsOf(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
     const cutoff = this.leaseCutoff(Date.now());

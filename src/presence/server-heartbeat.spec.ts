@@ -13,7 +13,6 @@ describe('heartbeatSchedule', () => {
     [1, 1, 1],
   ])('%i ms: a tick every %i ms, %i slots', (intervalMs, tickMs, slots) => {
     expect(heartbeatSchedule(intervalMs)).toEqual({ tickMs, slots });
-    expect(tickMs * slots).toBeLessThanOrEqual(intervalMs);
   });
 });
 

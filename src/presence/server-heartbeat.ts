@@ -32,14 +32,14 @@ export function heartbeatSlotOf(sessionId: string, slots: number): number {
  */
 @Injectable()
 export class ServerHeartbeat implements OnApplicationBootstrap {
+  private nextSlot = 0;
+
   constructor(
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly local: LocalSessions,
     private readonly audit: SessionAuditWriter,
   ) {}
-
-  private nextSlot = 0;
 
   onApplicationBootstrap(): void {
     const { tickMs, slots } = heartbeatSchedule(this.config.ws.heartbeatIntervalMs);

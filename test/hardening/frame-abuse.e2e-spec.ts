@@ -197,7 +197,7 @@ describe('WebSocket frame abuse', () => {
       try {
         for (const seq of [notification.seq, 1, Number.MAX_SAFE_INTEGER])
           intruder.send({ type: 'ack', seq });
-        // The three acks are written together, as the intruder's highest seq.
+        // However the three acks were batched, the intruder's highest seq is written.
         await expectEventually(() =>
           expect(written.mock.calls.flatMap(([acks]) => acks)).toContainEqual({
             userId: 'ack-intruder',
