@@ -3,7 +3,7 @@ import { isDatabaseUnavailable, isTransientConflict } from '../common/database-u
 import { Metrics } from '../metrics/metrics';
 import { NotificationRepository } from './notification.repository';
 
-/** After a failed write (the database is down), how long acks wait before the next try. */
+/** After a failed write (the database down, a lost race), how long acks wait for the next try. */
 const RETRY_DELAY_MS = 1_000;
 
 /**
