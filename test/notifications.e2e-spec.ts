@@ -330,5 +330,29 @@ describe('notifications', () => {
         expect(response.text).toContain(name);
       }
     });
+
+    it('counts a JSON ping once as a sign of life and once as a ping', async () => {
+      const counter = async (name: string) => {
+        const text = (await api(app).get('/metrics').expect(200)).text;
+        const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+        return Number(line?.slice(name.length + 1) ?? 0);
+      };
+      const refreshes = 'mealpulse_presence_last_seen_updates_total';
+      const jsonPings = 'mealpulse_ws_pings_received_total{kind="json_ping"}';
+      // No pongs to the server's heartbeat: only the JSON ping may count.
+      const client = await WsClient.connect(app.baseUrl, {
+        userId: 'json-pinger',
+        autoPong: false,
+      });
+      try {
+        const before = { refreshes: await counter(refreshes), pings: await counter(jsonPings) };
+        client.send({ type: 'ping' });
+        await client.nextNewFrame((frame) => frame.type === 'pong');
+        expect(await counter(refreshes)).toBe(before.refreshes + 1);
+        expect(await counter(jsonPings)).toBe(before.pings + 1);
+      } finally {
+        await client.close();
+      }
+    });
   });
 });

@@ -76,6 +76,9 @@ export class PresenceService {
       session.pings++;
       this.pingCounters[kind].inc();
     }
+    // A JSON ping is a message too, and the gateway's every-frame listener has already shared it:
+    // here it only counts as a ping.
+    if (kind === 'json_ping') return;
     this.metrics.lastSeenUpdates.inc();
     this.store.touched(session);
     this.audit.touched(session);
