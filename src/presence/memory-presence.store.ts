@@ -42,14 +42,7 @@ export class MemoryPresenceStore extends PresenceStore {
   }
 
   placementsOf(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
-    return Promise.resolve(
-      new Map(
-        userIds.map((userId) => [
-          userId,
-          this.local.ofUser(userId).map((s) => toPlacement(s, this.instance.id)),
-        ]),
-      ),
-    );
+    return Promise.resolve(localPlacements(this.local, this.instance.id, userIds));
   }
 
   overview(
@@ -64,6 +57,17 @@ export class MemoryPresenceStore extends PresenceStore {
   status(): 'up' {
     return 'up';
   }
+}
+
+/** Where each user's sessions on this instance are. Also the start of the Redis store's answer. */
+export function localPlacements(
+  local: LocalSessions,
+  instanceId: string,
+  userIds: string[],
+): Map<string, SessionPlacement[]> {
+  return new Map(
+    userIds.map((userId) => [userId, local.ofUser(userId).map((s) => toPlacement(s, instanceId))]),
+  );
 }
 
 /** Online users of this instance's registry, newest first. Also the Redis store's fallback. */

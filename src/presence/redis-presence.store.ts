@@ -6,7 +6,12 @@ import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import type { LiveSession } from './live-session';
 import { LocalSessions } from './local-sessions';
-import { localOverview, toPlacement, toSessionRecord } from './memory-presence.store';
+import {
+  localOverview,
+  localPlacements,
+  toPlacement,
+  toSessionRecord,
+} from './memory-presence.store';
 import {
   PresenceStore,
   SessionPlacement,
@@ -62,6 +67,7 @@ return 1`;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     renewPresenceLease(...args: (string | number)[]): Result<number, Context>;
+    endPresenceLease(...args: (string | number)[]): Result<number, Context>;
   }
 }
 
@@ -120,6 +126,7 @@ export class RedisPresenceStore
   onApplicationBootstrap(): void {
     // Sent as EVALSHA, loaded by ioredis on first use (and again after a Redis restart).
     this.redis.leases.defineCommand('renewPresenceLease', { lua: RENEW_LEASE_SCRIPT });
+    this.redis.leases.defineCommand('endPresenceLease', { lua: END_SESSION_SCRIPT });
     this.flushTimer = setInterval(
       () => void this.flush(),
       this.config.redis.presenceFlushIntervalMs,
@@ -166,12 +173,7 @@ export class RedisPresenceStore
   }
 
   async placementsOf(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
-    const placements = new Map(
-      userIds.map((userId) => [
-        userId,
-        this.local.ofUser(userId).map((s) => toPlacement(s, this.instance.id)),
-      ]),
-    );
+    const placements = localPlacements(this.local, this.instance.id, userIds);
     try {
       for (const [userId, remote] of await this.remotePlacementsOf(userIds))
         placements.get(userId)!.push(...remote);
@@ -368,8 +370,7 @@ export class RedisPresenceStore
   }
 
   private endLease(pipeline: ChainableCommander, session: LiveSession): void {
-    pipeline.eval(
-      END_SESSION_SCRIPT,
+    pipeline.endPresenceLease(
       4,
       this.key.session(session.sessionId),
       this.key.user(session.userId),
