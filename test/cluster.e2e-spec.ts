@@ -78,14 +78,14 @@ describeWithRedis('several instances through Redis', () => {
     const client = await WsClient.connect(b.baseUrl, { userId: 'on-b' });
     const published = await metric(
       a,
-      'mealpulse_redis_messages_published_total{kind="notification"}',
+      'mealpulse_redis_messages_published_total{kind="notifications"}',
     );
     const id = await postMeal(a, 'on-b');
     expect(await client.nextFrame(isNotification)).toMatchObject({
       event: 'meal_log.completed',
       data: { id },
     });
-    expect(await metric(a, 'mealpulse_redis_messages_published_total{kind="notification"}')).toBe(
+    expect(await metric(a, 'mealpulse_redis_messages_published_total{kind="notifications"}')).toBe(
       published + 1,
     );
     await client.close();
@@ -100,14 +100,14 @@ describeWithRedis('several instances through Redis', () => {
     const watch = await WsClient.connect(c.baseUrl, { userId: 'two-instances', deviceId: 'watch' });
     const published = await metric(
       a,
-      'mealpulse_redis_messages_published_total{kind="notification"}',
+      'mealpulse_redis_messages_published_total{kind="notifications"}',
     );
     const id = await postMeal(a, 'two-instances');
     for (const client of [phone, tablet, watch]) {
       expect(await client.nextFrame(isNotification)).toMatchObject({ data: { id } });
     }
     // B once, C once (for two sessions), A never (it holds none).
-    expect(await metric(a, 'mealpulse_redis_messages_published_total{kind="notification"}')).toBe(
+    expect(await metric(a, 'mealpulse_redis_messages_published_total{kind="notifications"}')).toBe(
       published + 2,
     );
     await Promise.all([phone.close(), tablet.close(), watch.close()]);

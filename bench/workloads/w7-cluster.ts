@@ -9,6 +9,7 @@ import { MIGRATE_SCRIPT } from '../harness/server-kinds';
 import { ServerUnderTest } from '../harness/server-under-test';
 import { Measured, measured, withLoad } from '../harness/server-session';
 import type { LoadPool } from '../load/load-pool';
+import type { LoopDelayReading } from '../probe/probe-messages';
 import { JobFeeder } from '../load/job-feeder';
 import type { PostResult } from '../load/meal-poster';
 import { targetOf } from './connect';
@@ -19,9 +20,11 @@ const TARGET_P99_MS = 20;
 const TARGET_RATE = 1_000;
 /**
  * Jobs in flight on A. Results are committed in groups, so many in flight cost few transactions;
- * 32 left a backlog at 1,000/s (929 completions/s at 2,000 sessions per instance), 100 keeps up.
+ * 32 left a backlog at 1,000/s. With 100, every group was all of them and the next claim waited
+ * for its commit (about 700/s on a busy day); 200 lets one group be claimed and analysed while
+ * the other commits (942/s).
  */
-const JOB_CONCURRENCY = '100';
+const JOB_CONCURRENCY = '200';
 /** After the last post, how long stragglers may take before they count as lost. */
 const GRACE_MS = 15_000;
 
@@ -36,7 +39,7 @@ async function counters(server: ServerUnderTest, names: string[]): Promise<Recor
   return totals;
 }
 
-const PUBLISHED = 'mealpulse_redis_messages_published_total{kind="notification"}';
+const PUBLISHED = 'mealpulse_redis_messages_published_total{kind="notifications"}';
 const CREATED = 'mealpulse_notifications_created_total';
 const LEASE_COMMANDS = 'mealpulse_redis_presence_commands_total{op="lease"}';
 const READ_COMMANDS = 'mealpulse_redis_presence_commands_total{op="read"}';
@@ -159,14 +162,18 @@ async function measure(
   context.progress.update(`W7 scale-out: ${opened} sessions, ${rate} meal logs/s through A`);
   // Both instances' CPU over the same window: B's is measured inside A's.
   const feeder = await JobFeeder.connect(databaseUrl, perInstance);
+  await Promise.all([a.resetLoopDelay(), b.resetLoopDelay()]);
   let onA: Measured<Measured<PostResult>>;
   let backlog: number;
+  // How late each event loop ran its timers: its own long tasks plus waiting for a core.
+  let loopDelay: Record<'a' | 'b', LoopDelayReading>;
   try {
     onA = await measured(context, a, 'w7-a', () =>
       measured(context, b, 'w7-b', () => feeder.post(rate, durationMs)),
     );
     backlog = await feeder.queuedJobs();
   } finally {
+    loopDelay = { a: await a.loopDelay(), b: await b.loopDelay() };
     await feeder.close();
   }
   const onB = onA.result;
@@ -234,6 +241,8 @@ async function measure(
         (v) => v,
         0,
       ),
+      metricOf(one(loopDelay.a.p99Ms), 'A event-loop delay p99 while posting', 'ms', (v) => v, 1),
+      metricOf(one(loopDelay.b.p99Ms), 'B event-loop delay p99 while posting', 'ms', (v) => v, 1),
       metricOf(
         one(writtenWithin20('a')),
         'A: frames written ≤ 20 ms after commit',
@@ -297,7 +306,7 @@ async function measure(
     notes: [
       `A (server core) runs the workers (JOB_CONCURRENCY=${JOB_CONCURRENCY}) and the phones; B (load core, shared with the load generators) only holds the tablets. Latency is from the MealLog’s completedAt (set by the completion's UPDATE, before its commit) to the frame arriving at the client.`,
       'Meal logs are queued straight into PostgreSQL (what a POST leaves behind) at the steady rate: W7 measures the path from the worker onwards; REST ingress is W3’s and W4’s subject, and on two cores its CPU would come out of the pipeline under test.',
-      "Lease commands are pipelined once per REDIS_PRESENCE_FLUSH_INTERVAL_MS (one script call per session that showed life in the interval, whatever its number of frames), never a round trip per ping; the two reads per notification are the user's session placements inside the completion's transaction (routing, and the online count recorded on the notification) and once more after the commit (for sessions opened meanwhile).",
+      "Lease commands are pipelined once per REDIS_PRESENCE_FLUSH_INTERVAL_MS (one script call per session that showed life in the interval, whatever its number of frames), never a round trip per ping; the two reads per notification are the user's session placements read as the completion's transaction begins (routing, and the online count recorded on the notification) and once more after the commit (for sessions opened meanwhile).",
     ],
   };
 }

@@ -12,12 +12,24 @@ export interface MealLogOutcome {
 }
 
 /**
- * Reacts to outcomes. `onOutcomes` runs inside the transaction that commits the results (several
- * at once: results are committed in groups), so what it writes commits or rolls back with them;
- * the function it may return runs once that transaction has committed.
+ * Reacts to outcomes. `prepare` (optional) runs as a group's transaction begins, with the users
+ * whose results it carries, and starts what does not depend on the transaction; what it returns
+ * comes back to `onOutcomes`. `onOutcomes` runs inside the transaction that commits the results
+ * (several at once: results are committed in groups), so what it writes commits or rolls back
+ * with them; the function it may return runs once that transaction has committed.
  */
-export interface MealLogOutcomeListener {
-  onOutcomes(outcomes: MealLogOutcome[], manager: EntityManager): Promise<(() => void) | void>;
+export interface MealLogOutcomeListener<Prepared = undefined> {
+  prepare?(userIds: string[]): Prepared;
+  onOutcomes(
+    outcomes: MealLogOutcome[],
+    manager: EntityManager,
+    prepared: Prepared,
+  ): Promise<(() => void) | void>;
+}
+
+/** What each listener prepared for one group, in listener order. */
+export interface PreparedOutcomes {
+  readonly prepared: unknown[];
 }
 
 /**
@@ -27,21 +39,27 @@ export interface MealLogOutcomeListener {
 @Injectable()
 export class MealLogOutcomePublisher {
   private readonly logger = new Logger('MealLogOutcome');
-  private readonly listeners: MealLogOutcomeListener[] = [];
+  private readonly listeners: MealLogOutcomeListener<unknown>[] = [];
 
-  subscribe(listener: MealLogOutcomeListener): void {
+  subscribe<Prepared>(listener: MealLogOutcomeListener<Prepared>): void {
     this.listeners.push(listener);
+  }
+
+  /** Call before the results' transaction, with the users whose results it may carry. */
+  prepare(userIds: string[]): PreparedOutcomes {
+    return { prepared: this.listeners.map((listener) => listener.prepare?.(userIds)) };
   }
 
   /** Call inside the results' transaction; call what it returns after the commit. */
   async publishInTransaction(
     outcomes: MealLogOutcome[],
     manager: EntityManager,
+    { prepared }: PreparedOutcomes,
   ): Promise<() => void> {
     if (outcomes.length === 0) return () => undefined;
     const afterCommit: (() => void)[] = [];
-    for (const listener of this.listeners) {
-      const then = await listener.onOutcomes(outcomes, manager);
+    for (const [i, listener] of this.listeners.entries()) {
+      const then = await listener.onOutcomes(outcomes, manager, prepared[i]);
       if (then) afterCommit.push(then);
     }
     return () => {

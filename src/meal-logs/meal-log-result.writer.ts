@@ -59,6 +59,9 @@ export class MealLogResultWriter {
 
   private async commit(batch: PendingResult[]): Promise<void> {
     let afterCommit: () => void;
+    // Listeners' reads (who is online) run alongside the transaction's first statements instead
+    // of between the results' UPDATE, which stamps completedAt, and the commit.
+    const prepared = this.outcomes.prepare([...new Set(batch.map((p) => p.job.userId))]);
     try {
       afterCommit = await this.dataSource.transaction(async (manager) => {
         const held = await this.jobs.finish(
@@ -88,7 +91,7 @@ export class MealLogResultWriter {
           const name = mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed';
           return [{ name, userId: job.userId, mealLog }];
         });
-        return this.outcomes.publishInTransaction(outcomes, manager);
+        return this.outcomes.publishInTransaction(outcomes, manager, prepared);
       });
     } catch (error) {
       // One bad result must not sink the others: a batch failing for any reason but an outage

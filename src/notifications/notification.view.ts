@@ -10,6 +10,12 @@ export interface NotificationView {
   createdAt: string;
 }
 
+/** A notification with the user it is for (the view itself does not say). */
+export interface UserNotification {
+  userId: string;
+  notification: NotificationView;
+}
+
 /** What an admin sees: the answer to "why did this user not see it?". */
 export interface NotificationDeliveryView extends NotificationView {
   deliveredAt: string | null;

@@ -14,12 +14,10 @@ import { SessionOpenedHooks } from '../presence/session-opened.hooks';
 import { AcknowledgementWriter } from './acknowledgement.writer';
 import { NotificationDelivery } from './notification-delivery';
 import { NotificationRepository } from './notification.repository';
-import type { NotificationView } from './notification.view';
+import type { NotificationView, UserNotification } from './notification.view';
 
 /** Where one new notification has gone. */
-interface Route {
-  userId: string;
-  notification: NotificationView;
+interface Route extends UserNotification {
   pushedHere: boolean;
   /** Other instances it was published to. */
   sentTo: Set<string>;
@@ -31,7 +29,9 @@ interface Route {
  * every live session once committed, and is replayed to sessions that open later.
  */
 @Injectable()
-export class NotificationsService implements MealLogOutcomeListener, OnModuleInit {
+export class NotificationsService
+  implements MealLogOutcomeListener<Promise<Map<string, SessionPlacement[]>>>, OnModuleInit
+{
   private readonly logger = new Logger(NotificationsService.name);
 
   constructor(
@@ -49,16 +49,24 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     this.outcomes.subscribe(this);
     this.sessionOpened.register((session, after) => this.replay(session, after));
     // Another instance created a notification for a user with sessions here.
-    this.bus.on('notification', ({ userId, notification, committedAt }) =>
-      this.delivery.push(this.presence.localSessionsOf(userId), notification, committedAt),
-    );
+    this.bus.on('notifications', ({ notifications, committedAt }) => {
+      for (const { userId, notification } of notifications)
+        this.delivery.push(this.presence.localSessionsOf(userId), notification, committedAt);
+    });
   }
 
-  async onOutcomes(outcomes: MealLogOutcome[], manager: EntityManager): Promise<() => void> {
+  /** Where the group's users are connected, read while the transaction starts. */
+  prepare(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
+    return this.presence.placementsOfUsers(userIds);
+  }
+
+  async onOutcomes(
+    outcomes: MealLogOutcome[],
+    manager: EntityManager,
+    placements: Promise<Map<string, SessionPlacement[]>>,
+  ): Promise<() => void> {
     // Presence only decides whether to push now; the notifications exist either way.
-    const atCreation = await this.presence.placementsOfUsers([
-      ...new Set(outcomes.map((o) => o.userId)),
-    ]);
+    const atCreation = await placements;
     const notifications = await this.notifications.insertForOutcomes(
       manager,
       outcomes.map((outcome) => ({
@@ -89,24 +97,34 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
   }
 
   /**
-   * Writes to this instance's sessions of each user at once, and hands each notification to each
-   * other instance holding one of its user's sessions: one message per instance, not one per
-   * session, and none to instances without one. The instances seen while the notifications were
-   * created get them first; a second look after the commit finds any whose session opened
-   * meanwhile (its replay may have read the outbox before the commit). Whatever does not arrive
-   * is replayed or re-pushed later.
+   * Hands the notifications to each other instance holding one of their users' sessions, one
+   * message per instance for the whole group (none to instances without one), then writes to this
+   * instance's sessions. The instances seen while the notifications were created get them first;
+   * a second look after the commit finds any whose session opened meanwhile (its replay may have
+   * read the outbox before the commit). Whatever does not arrive is replayed or re-pushed later.
    */
   private async push(
-    created: { userId: string; notification: NotificationView }[],
+    created: UserNotification[],
     committedAt: number,
     atCreation: Map<string, SessionPlacement[]>,
   ): Promise<void> {
-    const routes: Route[] = created.map(({ userId, notification }) => {
-      const local = this.presence.localSessionsOf(userId);
-      if (local.length > 0) this.delivery.push(local, notification, committedAt);
-      return { userId, notification, pushedHere: local.length > 0, sentTo: new Set() };
-    });
-    await this.publish(routes, atCreation, committedAt);
+    const routes: Route[] = created.map(({ userId, notification }) => ({
+      userId,
+      notification,
+      pushedHere: false,
+      sentTo: new Set(),
+    }));
+    const published = this.publish(routes, atCreation, committedAt);
+    // The publishes leave in Redis's auto-pipeline on the next check phase; writing a group's
+    // local frames first (a socket write each) would hold them, and every other instance's
+    // frames, back by the whole group's writes.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const route of routes) {
+      const local = this.presence.localSessionsOf(route.userId);
+      if (local.length > 0) this.delivery.push(local, route.notification, committedAt);
+      route.pushedHere = local.length > 0;
+    }
+    await published;
     await this.publish(
       routes,
       await this.presence.placementsOfUsers([...atCreation.keys()]),
@@ -122,24 +140,28 @@ export class NotificationsService implements MealLogOutcomeListener, OnModuleIni
     }
   }
 
-  /** Sends each notification once to each other instance of `placements` it has not gone to. */
+  /** Sends each other instance of `placements` the notifications it has not had, in one message. */
   private async publish(
     routes: Route[],
     placements: Map<string, SessionPlacement[]>,
     committedAt: number,
   ): Promise<void> {
-    const sends: Promise<boolean>[] = [];
+    const byInstance = new Map<string, UserNotification[]>();
     for (const route of routes) {
       for (const instanceId of this.presence.otherInstancesIn(placements.get(route.userId) ?? [])) {
         if (route.sentTo.has(instanceId)) continue;
         route.sentTo.add(instanceId);
-        const { userId, notification } = route;
-        sends.push(
-          this.bus.send(instanceId, { kind: 'notification', userId, notification, committedAt }),
-        );
+        const batch = byInstance.get(instanceId);
+        const entry = { userId: route.userId, notification: route.notification };
+        if (batch) batch.push(entry);
+        else byInstance.set(instanceId, [entry]);
       }
     }
-    await Promise.all(sends);
+    await Promise.all(
+      [...byInstance].map(([instanceId, notifications]) =>
+        this.bus.send(instanceId, { kind: 'notifications', notifications, committedAt }),
+      ),
+    );
   }
 
   private replay(session: LiveSession, after: number | null): Promise<void> {

@@ -2,9 +2,17 @@ import { Injectable } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import type { LiveSession } from './live-session';
 
+/** How many shards the sessions are partitioned into (see `inShard`). */
+export const SESSION_SHARDS = 1_000;
+
+/** A session's shard: from the random tail of its UUID, so shards fill evenly. */
+export function sessionShardOf(sessionId: string): number {
+  return parseInt(sessionId.slice(-6), 16) % SESSION_SHARDS;
+}
+
 /**
- * The sessions this process holds, indexed by id, user, device and socket. A data structure
- * only: PresenceService decides what goes in and out.
+ * The sessions this process holds, indexed by id, user, device, socket and shard. A data
+ * structure only: PresenceService decides what goes in and out.
  */
 @Injectable()
 export class LocalSessions {
@@ -12,6 +20,7 @@ export class LocalSessions {
   private readonly byUser = new Map<string, Set<LiveSession>>();
   private readonly byDevice = new Map<string, LiveSession>();
   private readonly bySocket = new WeakMap<WebSocket, LiveSession>();
+  private readonly byShard = Array.from({ length: SESSION_SHARDS }, () => new Set<LiveSession>());
 
   /** Adds a session; returns the session it displaces on the same user and device, if any. */
   add(session: LiveSession): LiveSession | undefined {
@@ -23,11 +32,13 @@ export class LocalSessions {
     userSessions.add(session);
     if (deviceKey !== null) this.byDevice.set(deviceKey, session);
     this.bySocket.set(session.socket, session);
+    this.byShard[sessionShardOf(session.sessionId)].add(session);
     return previous;
   }
 
   remove(session: LiveSession): void {
     this.byId.delete(session.sessionId);
+    this.byShard[sessionShardOf(session.sessionId)].delete(session);
     const userSessions = this.byUser.get(session.userId);
     userSessions?.delete(session);
     if (userSessions?.size === 0) this.byUser.delete(session.userId);
@@ -52,6 +63,14 @@ export class LocalSessions {
 
   users(): IterableIterator<[string, Set<LiveSession>]> {
     return this.byUser.entries();
+  }
+
+  /**
+   * One of SESSION_SHARDS stable partitions of the sessions, for work spread over time (the
+   * heartbeat pings a few shards per tick): reaching a slice costs its size, not a scan of all.
+   */
+  inShard(shard: number): ReadonlySet<LiveSession> {
+    return this.byShard[shard];
   }
 
   all(): IterableIterator<LiveSession> {

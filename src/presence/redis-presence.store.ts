@@ -40,7 +40,7 @@ end
 return 1`;
 
 /** Sessions per lease pipeline. */
-const LEASE_CHUNK = 500;
+const LEASE_CHUNK = 200;
 
 /**
  * Renews a session's lease: its hash, its place in the user's sessions, the online users and all

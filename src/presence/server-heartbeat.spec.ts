@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { heartbeatSchedule, heartbeatSlotOf } from './server-heartbeat';
+import { SESSION_SHARDS } from './local-sessions';
+import { heartbeatSchedule, shardsOfSlot } from './server-heartbeat';
 
 describe('heartbeatSchedule', () => {
   it.each([
     // interval, tick, slots: every session pinged once per tick × slots ≤ interval
-    [30_000, 300, 100],
+    [30_000, 30, 1_000],
     [1_000, 10, 100],
+    [12_345, 12, 1_028],
     [250, 10, 25],
     [100, 10, 10],
     [15, 10, 1],
@@ -16,21 +17,12 @@ describe('heartbeatSchedule', () => {
   });
 });
 
-describe('heartbeatSlotOf', () => {
-  it('puts every session in one slot, and spreads sessions evenly over the slots', () => {
-    const perSlot = new Array<number>(100).fill(0);
-    for (let i = 0; i < 20_000; i++) {
-      const slot = heartbeatSlotOf(randomUUID(), 100);
-      expect(Number.isInteger(slot) && slot >= 0 && slot < 100).toBe(true);
-      perSlot[slot]++;
-    }
-    // 200 per slot on average; a uniform spread stays well inside ±50 %.
-    expect(Math.min(...perSlot)).toBeGreaterThan(100);
-    expect(Math.max(...perSlot)).toBeLessThan(300);
-  });
-
-  it('gives a session the same slot every time', () => {
-    const sessionId = randomUUID();
-    expect(heartbeatSlotOf(sessionId, 37)).toBe(heartbeatSlotOf(sessionId, 37));
-  });
+describe('shardsOfSlot', () => {
+  it.each([1_000, 1_028, 100, 37, 25, 10, 1])(
+    '%i slots: every shard pinged in exactly one slot',
+    (slots) => {
+      const pinged = Array.from({ length: slots }, (_, slot) => shardsOfSlot(slot, slots)).flat();
+      expect(pinged.sort((x, y) => x - y)).toEqual([...Array(SESSION_SHARDS).keys()]);
+    },
+  );
 });

@@ -1,26 +1,30 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
-import { LocalSessions } from './local-sessions';
+import { LocalSessions, SESSION_SHARDS } from './local-sessions';
 import { SessionAuditWriter } from './session-audit.writer';
 
-/** The heartbeat ticks at most this often (and at most 100 times per interval). */
+/** The heartbeat ticks at most this often (and at most once per session shard per interval). */
 const MIN_TICK_MS = 10;
-const MAX_SLOTS = 100;
 
 /**
  * How the heartbeat spreads its pings over an interval: one tick every `tickMs`, each pinging
  * the sessions of one of `slots` slots, so every session is pinged once per interval.
  */
 export function heartbeatSchedule(intervalMs: number): { tickMs: number; slots: number } {
-  const tickMs = Math.min(intervalMs, Math.max(MIN_TICK_MS, Math.floor(intervalMs / MAX_SLOTS)));
+  const tickMs = Math.min(
+    intervalMs,
+    Math.max(MIN_TICK_MS, Math.floor(intervalMs / SESSION_SHARDS)),
+  );
   // Rounded down: a session is pinged at least as often as the interval asks, never less.
   return { tickMs, slots: Math.max(1, Math.floor(intervalMs / tickMs)) };
 }
 
-/** A session's slot: from the random tail of its UUID, so slots fill evenly. */
-export function heartbeatSlotOf(sessionId: string, slots: number): number {
-  return parseInt(sessionId.slice(-6), 16) % slots;
+/** The session shards pinged in a slot: every shard falls in exactly one of the `slots`. */
+export function shardsOfSlot(slot: number, slots: number): number[] {
+  const shards: number[] = [];
+  for (let shard = slot; shard < SESSION_SHARDS; shard += slots) shards.push(shard);
+  return shards;
 }
 
 /**
@@ -56,9 +60,11 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
   private pingSlot(slots: number): void {
     const slot = this.nextSlot;
     this.nextSlot = (slot + 1) % slots;
-    for (const { sessionId, socket } of this.local.all()) {
-      if (heartbeatSlotOf(sessionId, slots) === slot && socket.readyState === socket.OPEN)
-        socket.ping();
+    // Only the slot's own sessions: scanning all 19,000 to pick them out, 100 times per
+    // interval, cost a fifth of an instance's CPU.
+    for (const shard of shardsOfSlot(slot, slots)) {
+      for (const { socket } of this.local.inShard(shard))
+        if (socket.readyState === socket.OPEN) socket.ping();
     }
   }
 }
