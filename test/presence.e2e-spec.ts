@@ -108,6 +108,32 @@ describe('WebSocket presence', () => {
       });
     });
 
+    describe('session audit', () => {
+      it("records an open session's pings and last sign of life in its audit row while it lasts", async () => {
+        const client = await WsClient.connect(app.baseUrl, { userId: 'audited-activity' });
+        const { sessionId } = client.frames[0] as unknown as { sessionId: string };
+        const stop = every(100, () => client.socket.ping());
+        try {
+          // Written once due (PRESENCE_AUDIT_FLUSH_INTERVAL_MS after the activity), not at close.
+          await expectEventually(async () => {
+            const [row] = await app.dataSource.query<
+              { pings: number; ended_at: Date | null; later: boolean }[]
+            >(
+              `SELECT pings, ended_at, last_seen_at > connected_at AS later
+               FROM ws_sessions WHERE session_id = $1`,
+              [sessionId],
+            );
+            expect(row.ended_at).toBeNull();
+            expect(row.pings).toBeGreaterThanOrEqual(3);
+            expect(row.later).toBe(true);
+          });
+        } finally {
+          stop();
+          await client.close();
+        }
+      });
+    });
+
     describe('stale sessions', () => {
       it('sweeps a silent client: closed 4408, removed, audited stale, shown offline', async () => {
         const client = await WsClient.connect(app.baseUrl, { userId: 'silent', autoPong: false });

@@ -117,26 +117,28 @@ export class MealLogRepository {
 
   /**
    * Records results in one statement: a completed log gets its analysis, a failed one its error
-   * (keeping whatever items it had). Only logs still `processing` change.
+   * (keeping whatever items it had). Only logs still `processing` change. The analysis is not read
+   * back (it is what was just sent): only what the database decides, and a failed log's kept items.
    */
   async recordResults(manager: EntityManager, results: MealLogResult[]): Promise<MealLogView[]> {
     const analysed = (r: MealLogResult) => (r.kind === 'analysed' ? r.analysis : null);
-    const rows = await manager.query<MealLogRow[]>(
-      `WITH recorded AS (
-         UPDATE meal_logs AS log
-         SET status = result.status,
-             items = COALESCE(result.items, log.items),
-             totals = COALESCE(result.totals, log.totals),
-             unrecognized = COALESCE(result.unrecognized, log.unrecognized),
-             error = result.error,
-             completed_at = clock_timestamp(),
-             version = log.version + 1
-         FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::text[])
-           AS result(id, status, items, totals, unrecognized, error)
-         WHERE log.id = result.id AND log.status = 'processing'
-         RETURNING log.*
-       )
-       SELECT ${COLUMNS} FROM recorded`,
+    const [rows] = await manager.query<[MealLogRow[], number]>(
+      `UPDATE meal_logs AS log
+       SET status = result.status,
+           items = COALESCE(result.items, log.items),
+           totals = COALESCE(result.totals, log.totals),
+           unrecognized = COALESCE(result.unrecognized, log.unrecognized),
+           error = result.error,
+           completed_at = clock_timestamp(),
+           version = log.version + 1
+       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::text[])
+         AS result(id, status, items, totals, unrecognized, error)
+       WHERE log.id = result.id AND log.status = 'processing'
+       RETURNING log.id, log.user_id, log.status, log.text, log.meal_type, log.logged_at,
+         log.created_at, log.completed_at, log.error,
+         CASE WHEN result.items IS NULL THEN log.items END AS items,
+         CASE WHEN result.totals IS NULL THEN log.totals END AS totals,
+         CASE WHEN result.unrecognized IS NULL THEN log.unrecognized END AS unrecognized`,
       [
         results.map((r) => r.mealLogId),
         results.map((r) => (r.kind === 'analysed' ? 'completed' : 'failed')),
@@ -146,6 +148,15 @@ export class MealLogRepository {
         results.map((r) => (r.kind === 'failed' ? r.error : null)),
       ],
     );
-    return rows.map(toView);
+    const analysisOf = new Map(results.map((r) => [r.mealLogId, analysed(r)]));
+    return rows.map((row) => {
+      const analysis = analysisOf.get(row.id);
+      return toView({
+        ...row,
+        items: analysis?.items ?? row.items,
+        totals: analysis?.totals ?? row.totals,
+        unrecognized: analysis?.unrecognized ?? row.unrecognized,
+      });
+    });
   }
 }

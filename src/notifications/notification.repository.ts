@@ -15,6 +15,14 @@ interface NotificationRow {
   online_sessions_at_creation: number;
 }
 
+/** What the insert of new notifications reads back. */
+interface CreatedRow {
+  id: string;
+  seq: string;
+  created_at: Date;
+  meal_log_id: string;
+}
+
 const COLUMNS = `id, seq, event, data, created_at, delivered_at, acked_at, delivery_attempts,
   online_sessions_at_creation`;
 
@@ -56,7 +64,7 @@ export class NotificationRepository {
     manager: EntityManager,
     outcomes: { outcome: MealLogOutcome; onlineSessions: number }[],
   ): Promise<NotificationView[]> {
-    const rows = await manager.query<NotificationRow[]>(
+    const rows = await manager.query<CreatedRow[]>(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::uuid[], $5::int[])
            WITH ORDINALITY AS input(user_id, event, data, meal_log_id, online, ord)
@@ -76,9 +84,9 @@ export class NotificationRepository {
          INSERT INTO notifications
            (user_id, seq, event, data, meal_log_id, online_sessions_at_creation)
          SELECT user_id, seq, event, data, meal_log_id, online FROM numbered
-         RETURNING *
+         RETURNING id, seq, created_at, meal_log_id, user_id
        )
-       SELECT ${COLUMNS} FROM inserted ORDER BY user_id, seq`,
+       SELECT id, seq, created_at, meal_log_id FROM inserted ORDER BY user_id, seq`,
       [
         outcomes.map((o) => o.outcome.userId),
         outcomes.map((o) => o.outcome.name),
@@ -87,7 +95,19 @@ export class NotificationRepository {
         outcomes.map((o) => o.onlineSessions),
       ],
     );
-    return rows.map(toView);
+    // The data is what was just sent: reading it back would cost PostgreSQL and this process a
+    // jsonb round trip per notification, between the results' UPDATE and the commit.
+    const outcomeOf = new Map(outcomes.map(({ outcome }) => [outcome.mealLog.id, outcome]));
+    return rows.map((row) => {
+      const outcome = outcomeOf.get(row.meal_log_id)!;
+      return {
+        id: row.id,
+        seq: Number(row.seq),
+        event: outcome.name,
+        data: outcome.mealLog,
+        createdAt: row.created_at.toISOString(),
+      };
+    });
   }
 
   /** One page of a replay, in seq order, strictly after `afterSeq`. */

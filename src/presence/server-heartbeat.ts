@@ -2,7 +2,7 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { LocalSessions, SESSION_SHARDS } from './local-sessions';
-import { SessionAuditWriter } from './session-audit.writer';
+import { ACTIVITY_TICKS_PER_INTERVAL, SessionAuditWriter } from './session-audit.writer';
 
 /** The heartbeat ticks at most this often (and at most once per session shard per interval). */
 const MIN_TICK_MS = 10;
@@ -53,7 +53,10 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
     );
     this.scheduler.addInterval(
       'session-activity-flush',
-      setInterval(() => this.audit.requestFlush(), this.config.presence.auditFlushIntervalMs),
+      setInterval(
+        () => this.audit.requestFlush(),
+        Math.max(1, this.config.presence.auditFlushIntervalMs / ACTIVITY_TICKS_PER_INTERVAL),
+      ),
     );
   }
 
