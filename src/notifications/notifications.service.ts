@@ -55,9 +55,16 @@ export class NotificationsService
     });
   }
 
-  /** Where the group's users are connected, read while the transaction starts. */
+  /**
+   * Where the group's users are connected, read while the transaction starts. Never rejects: the
+   * transaction may end without awaiting it, and a failed lookup only means no push now (replay
+   * and re-push deliver).
+   */
   prepare(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
-    return this.presence.placementsOfUsers(userIds);
+    return this.presence.placementsOfUsers(userIds).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'presence lookup failed; notifications wait for replay');
+      return new Map<string, SessionPlacement[]>();
+    });
   }
 
   async onOutcomes(

@@ -50,6 +50,7 @@ export class SessionAuditWriter {
   private flushing: Promise<void> | null = null;
   private followUp: Promise<void> | null = null;
   private flushRequested = false;
+  private lastOutageWarningAt = -Infinity;
   constructor(
     private readonly repository: SessionAuditRepository,
     private readonly instance: ServiceInstance,
@@ -135,6 +136,10 @@ export class SessionAuditWriter {
       await this.writeActivity();
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
+      // Retried on every tick (ten per interval): one warning per interval is enough.
+      const now = Date.now();
+      if (now - this.lastOutageWarningAt < this.config.presence.auditFlushIntervalMs) return;
+      this.lastOutageWarningAt = now;
       this.logger.warn(
         `database unavailable; ${this.pendingWrites} session audit write(s) queued for retry`,
       );
