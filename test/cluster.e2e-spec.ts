@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import request from 'supertest';
 import { ChildApp, startChildApp } from './support/child-app';
@@ -137,6 +138,36 @@ describeWithRedis('several instances through Redis', () => {
       (await WsClient.refusal(b.baseUrl, { userId: 'everywhere', deviceId: 'fourth' })).status,
     ).toBe(429);
     await Promise.all([onA.close(), onB.close(), onC.close()]);
+  });
+
+  it('writes a session’s lease in full again when its hash has gone (lapsed lease, lost key), on its next sign of life', async () => {
+    const client = await WsClient.connect(b.baseUrl, { userId: 'lapsed', deviceId: 'phone' });
+    const { sessionId } = client.frames[0] as unknown as { sessionId: string };
+    const sessionKey = `mealpulse:session:${sessionId}`;
+    const seenFromA = async () =>
+      (
+        await api(a, 'root', { roles: ['admin'] })
+          .get('/api/v1/admin/presence/users/lapsed')
+          .expect(200)
+      ).body.sessions as { sessionId: string; deviceId: string }[];
+    await expectEventually(async () => expect(await seenFromA()).toHaveLength(1));
+    const keys = new Redis(redis.url);
+    try {
+      // Once written in full, B's renewals carry only lastSeenAt and pings.
+      expect(await keys.del(sessionKey)).toBe(1);
+      client.socket.ping();
+      await expectEventually(async () => {
+        expect(await keys.hgetall(sessionKey)).toMatchObject({
+          sessionId,
+          userId: 'lapsed',
+          deviceId: 'phone',
+        });
+        expect(await seenFromA()).toMatchObject([{ sessionId, deviceId: 'phone' }]);
+      });
+    } finally {
+      keys.disconnect();
+      await client.close();
+    }
   });
 
   it('replaces the session of the same device held by another instance (4409, audited replaced)', async () => {

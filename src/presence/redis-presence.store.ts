@@ -47,11 +47,19 @@ const LEASE_CHUNK = 200;
  * sessions, with their expiries. One command per session instead of six: both ends parse one
  * reply, which at tens of thousands of sessions is most of what a flush costs.
  * KEYS: session hash, user's sessions, online users, all sessions.
- * ARGV: expires at, last seen at, member in the user's sessions, user id, session id, then the
- * hash's field/value pairs.
+ * ARGV: expires at, last seen at, member in the user's sessions, user id, session id, pings,
+ * then, for a full write, all the hash's field/value pairs. A renewal without them only updates
+ * what changes; if the hash is gone (lease lapsed, Redis restarted) it writes nothing and returns
+ * 0, and the session is written in full on the next flush.
  */
 const RENEW_LEASE_SCRIPT = `
-redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+if #ARGV > 6 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+elseif redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+else
+  redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2], 'pings', ARGV[6])
+end
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 -- The user's index outlives its longest lease: a late renewal must not shorten it.
@@ -63,6 +71,23 @@ end
 redis.call('ZADD', KEYS[3], 'GT', ARGV[2], ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[5])
 return 1`;
+
+function presenceKeys(prefix: string) {
+  return {
+    session: (sessionId: string) => `${prefix}session:${sessionId}`,
+    // `placements:`, not the first version's `user:` (members were bare session ids there).
+    user: (userId: string) => `${prefix}placements:${userId}`,
+    users: `${prefix}users`,
+    sessions: `${prefix}sessions`,
+  };
+}
+
+/** What names a session in Redis, fixed for its lifetime. */
+interface LeaseIdentity {
+  sessionKey: string;
+  userKey: string;
+  member: string;
+}
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -108,6 +133,14 @@ export class RedisPresenceStore
 {
   private readonly logger = new Logger(RedisPresenceStore.name);
   private dirty = new Map<string, LiveSession>();
+  /**
+   * Sessions whose hash this connection has written in full: their renewals carry only what
+   * changes (two fields instead of nine: the renewals were most of what a flush allocated).
+   */
+  private writtenInFull = new WeakSet<LiveSession>();
+  /** Each session's keys and index member, built once instead of on every renewal. */
+  private readonly identities = new WeakMap<LiveSession, LeaseIdentity>();
+  private readonly key: ReturnType<typeof presenceKeys>;
   private removed = new Map<string, LiveSession>();
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -121,6 +154,7 @@ export class RedisPresenceStore
     private readonly metrics: Metrics,
   ) {
     super();
+    this.key = presenceKeys(redis.keyPrefix);
   }
 
   onApplicationBootstrap(): void {
@@ -131,8 +165,9 @@ export class RedisPresenceStore
       () => void this.flush(),
       this.config.redis.presenceFlushIntervalMs,
     );
-    // After an outage the leases may have expired: write every session again.
+    // After an outage the leases may have expired: write every session again, in full.
     this.redis.leases.on('ready', () => {
+      this.writtenInFull = new WeakSet();
       for (const session of this.local.all()) this.dirty.set(session.sessionId, session);
       this.flushSoon();
     });
@@ -227,17 +262,6 @@ export class RedisPresenceStore
     return this.redis.isUp ? 'up' : 'down';
   }
 
-  private get key() {
-    const prefix = this.redis.keyPrefix;
-    return {
-      session: (sessionId: string) => `${prefix}session:${sessionId}`,
-      // `placements:`, not the first version's `user:` (members were bare session ids there).
-      user: (userId: string) => `${prefix}placements:${userId}`,
-      users: `${prefix}users`,
-      sessions: `${prefix}sessions`,
-    };
-  }
-
   /** Sessions seen before this are past their lease. */
   private leaseCutoff(now: number): number {
     return now - this.config.presence.staleAfterMs - this.config.redis.presenceFlushIntervalMs;
@@ -325,36 +349,76 @@ export class RedisPresenceStore
       ...[...dirty.values()].map((session) => ({ session, ended: false })),
       ...[...removed.values()].map((session) => ({ session, ended: true })),
     ];
+    const lapsed: LiveSession[] = [];
     for (let start = 0; start < sessions.length; start += LEASE_CHUNK) {
       const pipeline = this.redis.leases.pipeline();
+      const renewals: { session: LiveSession; full: boolean; at: number }[] = [];
       for (const { session, ended } of sessions.slice(start, start + LEASE_CHUNK)) {
-        if (ended) this.endLease(pipeline, session);
-        else this.renewLease(pipeline, session);
+        if (ended) {
+          this.endLease(pipeline, session);
+        } else {
+          const full = !this.writtenInFull.has(session);
+          renewals.push({ session, full, at: pipeline.length });
+          this.renewLease(pipeline, session, full);
+        }
       }
       if (start + LEASE_CHUNK >= sessions.length) this.trimIndexes(pipeline, dirty.size > 0);
       this.metrics.redisPresenceCommands.inc({ op: 'lease' }, pipeline.length);
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error);
       if (failed) throw failed[0] as Error;
+      for (const { session, full, at } of renewals) {
+        if (results[at]?.[1] === 1) {
+          if (full) this.writtenInFull.add(session);
+        } else {
+          this.writtenInFull.delete(session);
+          lapsed.push(session);
+        }
+      }
     }
+    // Their hash was gone: written in full on the next flush.
+    for (const session of lapsed)
+      if (session.endReason === null) this.dirty.set(session.sessionId, session);
   }
 
-  private renewLease(pipeline: ChainableCommander, session: LiveSession): void {
+  private identityOf(session: LiveSession): LeaseIdentity {
+    let identity = this.identities.get(session);
+    if (!identity) {
+      identity = {
+        sessionKey: this.key.session(session.sessionId),
+        userKey: this.key.user(session.userId),
+        member: placementMember(toPlacement(session, this.instance.id)),
+      };
+      this.identities.set(session, identity);
+    }
+    return identity;
+  }
+
+  private renewLease(pipeline: ChainableCommander, session: LiveSession, full: boolean): void {
+    const { sessionKey, userKey, member } = this.identityOf(session);
     const expiresAt =
       session.lastSeenAt +
       this.config.presence.staleAfterMs +
       this.config.redis.presenceFlushIntervalMs;
-    pipeline.renewPresenceLease(
+    const renewal = [
       4,
-      this.key.session(session.sessionId),
-      this.key.user(session.userId),
+      sessionKey,
+      userKey,
       this.key.users,
       this.key.sessions,
       expiresAt,
       session.lastSeenAt,
-      placementMember(toPlacement(session, this.instance.id)),
+      member,
       session.userId,
       session.sessionId,
+      session.pings,
+    ];
+    if (!full) {
+      pipeline.renewPresenceLease(...renewal);
+      return;
+    }
+    pipeline.renewPresenceLease(
+      ...renewal,
       ...Object.entries({
         sessionId: session.sessionId,
         userId: session.userId,
@@ -370,15 +434,16 @@ export class RedisPresenceStore
   }
 
   private endLease(pipeline: ChainableCommander, session: LiveSession): void {
+    const { sessionKey, userKey, member } = this.identityOf(session);
     pipeline.endPresenceLease(
       4,
-      this.key.session(session.sessionId),
-      this.key.user(session.userId),
+      sessionKey,
+      userKey,
       this.key.sessions,
       this.key.users,
       session.sessionId,
       session.userId,
-      placementMember(toPlacement(session, this.instance.id)),
+      member,
     );
   }
 
