@@ -2,7 +2,6 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { LocalSessions, SESSION_SHARDS } from './local-sessions';
-import { ACTIVITY_TICKS_PER_INTERVAL, SessionAuditWriter } from './session-audit.writer';
 
 /** The heartbeat ticks at most this often (and at most once per session shard per interval). */
 const MIN_TICK_MS = 10;
@@ -31,8 +30,7 @@ export function shardsOfSlot(slot: number, slots: number): number[] {
  * Sends every session a protocol ping each WS_HEARTBEAT_INTERVAL_MS (the client's pong refreshes
  * its presence, so a client that only answers pings stays online), spread over the interval: at
  * 19,000 sessions, pinging them all at once held the event loop for hundreds of milliseconds
- * (a socket write each) and brought every pong, and every lease renewal, back in one burst. It
- * also writes the sessions' activity to the audit each PRESENCE_AUDIT_FLUSH_INTERVAL_MS.
+ * (a socket write each) and brought every pong, and every lease renewal, back in one burst.
  */
 @Injectable()
 export class ServerHeartbeat implements OnApplicationBootstrap {
@@ -42,7 +40,6 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly local: LocalSessions,
-    private readonly audit: SessionAuditWriter,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -51,20 +48,13 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
       'server-heartbeat',
       setInterval(() => this.pingSlot(slots), tickMs),
     );
-    this.scheduler.addInterval(
-      'session-activity-flush',
-      setInterval(
-        () => this.audit.requestFlush(),
-        Math.max(1, this.config.presence.auditFlushIntervalMs / ACTIVITY_TICKS_PER_INTERVAL),
-      ),
-    );
   }
 
   private pingSlot(slots: number): void {
     const slot = this.nextSlot;
     this.nextSlot = (slot + 1) % slots;
-    // Only the slot's own sessions: scanning all 19,000 to pick them out, 100 times per
-    // interval, cost a fifth of an instance's CPU.
+    // Only the slot's own shards: scanning all 19,000 sessions to pick out a slot's, on every
+    // tick, cost a fifth of an instance's CPU.
     for (const shard of shardsOfSlot(slot, slots)) {
       for (const { socket } of this.local.inShard(shard))
         if (socket.readyState === socket.OPEN) socket.ping();

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
@@ -9,7 +10,7 @@ import { EndedSession, SessionActivity, SessionAuditRepository } from './session
 const ACTIVITY_CHUNK = 500;
 
 /** How often per PRESENCE_AUDIT_FLUSH_INTERVAL_MS the activity that has come due is written. */
-export const ACTIVITY_TICKS_PER_INTERVAL = 10;
+const ACTIVITY_TICKS_PER_INTERVAL = 10;
 
 /** A session with activity not yet written, since when. */
 interface Active {
@@ -40,7 +41,7 @@ function activityOf(session: LiveSession): SessionActivity {
  * committing meal results alongside it slowed down.
  */
 @Injectable()
-export class SessionAuditWriter {
+export class SessionAuditWriter implements OnApplicationBootstrap {
   private readonly logger = new Logger(SessionAuditWriter.name);
   private readonly opens = new Map<string, LiveSession>();
   private readonly ends = new Map<string, PendingEnd>();
@@ -55,7 +56,18 @@ export class SessionAuditWriter {
     private readonly repository: SessionAuditRepository,
     private readonly instance: ServiceInstance,
     private readonly config: AppConfig,
+    private readonly scheduler: SchedulerRegistry,
   ) {}
+
+  onApplicationBootstrap(): void {
+    this.scheduler.addInterval(
+      'session-activity-flush',
+      setInterval(
+        () => this.requestFlush(),
+        Math.max(1, this.config.presence.auditFlushIntervalMs / ACTIVITY_TICKS_PER_INTERVAL),
+      ),
+    );
+  }
 
   opened(session: LiveSession): void {
     this.opens.set(session.sessionId, session);
