@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Wire } from '../load/wire-codec';
 
 /** The servers a workload can be run against. */
-export type ServerKind = 'mealpulse' | 'bare-ws' | 'socketio' | 'bare-http';
+export type ServerKind = 'mealpulse' | 'bare-ws' | 'bare-ws-redis' | 'socketio' | 'bare-http';
 
 export interface ServerKindInfo {
   label: string;
@@ -31,6 +31,14 @@ export const SERVER_KINDS: Record<ServerKind, ServerKindInfo> = {
     script: join(DIST, 'bench', 'references', 'bare-ws.server.js'),
     wire: 'mealpulse',
     needsDatabase: false,
+  },
+  /** The bare server as two instances through Redis and PostgreSQL: W7's baseline. */
+  'bare-ws-redis': {
+    label: 'bare ws + Redis',
+    script: join(DIST, 'bench', 'references', 'bare-ws.server.js'),
+    wire: 'mealpulse',
+    needsDatabase: true,
+    migrateFirst: true,
   },
   socketio: {
     label: 'Socket.IO 4',

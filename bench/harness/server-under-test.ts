@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { Produced, ProduceReply, ProduceRequest } from '../references/reference-cluster';
 import type { PresenceSummary } from '../references/reference-presence';
 import type {
   CpuReading,
@@ -151,6 +152,17 @@ export class ServerUnderTest {
       PROBE_TIMEOUT_MS,
     )) as { presence: PresenceSummary };
     return reply.presence;
+  }
+
+  /** W7's baseline: instance A completes meal logs at a steady rate (`ReferenceCluster`). */
+  async produceCompletions(request: Omit<ProduceRequest, 'query'>): Promise<Produced> {
+    const reply = (await ipcRequest(
+      this.running(),
+      { query: 'produce', ...request } satisfies ProduceRequest,
+      (message) => typeof message === 'object' && message !== null && 'produced' in message,
+      request.durationMs + PROBE_TIMEOUT_MS,
+    )) as ProduceReply;
+    return reply.produced;
   }
 
   private async probe(request: ProbeRequest): Promise<unknown> {

@@ -1,14 +1,16 @@
 /**
  * Reference 1: the practical upper bound for Node here. A bare `ws` server speaking MealPulse's
  * protocol on /ws with the same upgrade check, frame parser, frames and presence map, and
- * nothing else (no framework, no audit, no metrics, no logging).
+ * nothing else (no framework, no audit, no metrics, no logging). With REDIS_URL it is also W7's
+ * baseline (`ReferenceCluster`).
  */
 import { createServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseClientFrame } from '../../src/realtime/client-frame.parser';
-import { sendFrame } from '../../src/realtime/server-frames';
+import { sendFrame, sendText } from '../../src/realtime/server-frames';
 import { answerPresenceQueries } from './presence-queries';
+import { ReferenceCluster } from './reference-cluster';
 import { ReferencePresence } from './reference-presence';
 import { authenticateUpgrade, referenceConfig } from './upgrade-auth';
 
@@ -72,4 +74,26 @@ setInterval(() => {
 }, config.heartbeatIntervalMs).unref();
 
 answerPresenceQueries(() => presence.summary());
-server.listen(config.port, '127.0.0.1');
+
+/** With REDIS_URL (W7's baseline), instances deliver completions to each other through Redis. */
+async function joinCluster(redisUrl: string): Promise<void> {
+  const cluster = new ReferenceCluster(
+    {
+      redisUrl,
+      prefix: process.env.REDIS_KEY_PREFIX ?? '',
+      port: config.port,
+      databaseUrl: process.env.DATABASE_URL!,
+    },
+    (userId, frame) => {
+      for (const { socket } of presence.sessionsOf(userId))
+        sendText(socket, frame, MAX_BUFFERED_BYTES);
+    },
+  );
+  await cluster.start();
+  cluster.answerProduceRequests();
+}
+
+const redisUrl = process.env.REDIS_URL;
+void (redisUrl ? joinCluster(redisUrl) : Promise.resolve()).then(() =>
+  server.listen(config.port, '127.0.0.1'),
+);

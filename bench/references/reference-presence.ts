@@ -66,6 +66,10 @@ export class ReferencePresence<S extends object> {
     if (this.byDevice.get(deviceKey) === session) this.byDevice.delete(deviceKey);
   }
 
+  sessionsOf(userId: string): Iterable<ReferenceSession<S>> {
+    return this.byUser.get(userId) ?? [];
+  }
+
   all(): IterableIterator<ReferenceSession<S>> {
     return this.sessions.values();
   }
