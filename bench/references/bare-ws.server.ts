@@ -55,7 +55,12 @@ function open(ws: WebSocket, userId: string, deviceId: string | null): void {
       sendFrame(ws, { type: 'pong', ts: Date.now() }, MAX_BUFFERED_BYTES);
     }
   });
-  ws.on('close', () => presence.unregister(session));
+  const slice = heartbeatSlices[sessionsOpened++ % HEARTBEAT_SLICES];
+  slice.add(ws);
+  ws.on('close', () => {
+    slice.delete(ws);
+    presence.unregister(session);
+  });
   sendFrame(
     ws,
     {
@@ -69,9 +74,23 @@ function open(ws: WebSocket, userId: string, deviceId: string | null): void {
   );
 }
 
-setInterval(() => {
-  for (const { socket } of presence.all()) if (socket.readyState === WebSocket.OPEN) socket.ping();
-}, config.heartbeatIntervalMs).unref();
+/**
+ * Heartbeat pings go to a hundredth of the sessions every hundredth of the interval, as MealPulse
+ * spreads its own: all of them at once would be a burst of 19,000 pings and pongs every interval,
+ * which a measured window may or may not contain.
+ */
+const HEARTBEAT_SLICES = 100;
+const heartbeatSlices = Array.from({ length: HEARTBEAT_SLICES }, () => new Set<WebSocket>());
+let sessionsOpened = 0;
+let nextSlice = 0;
+setInterval(
+  () => {
+    for (const socket of heartbeatSlices[nextSlice])
+      if (socket.readyState === WebSocket.OPEN) socket.ping();
+    nextSlice = (nextSlice + 1) % HEARTBEAT_SLICES;
+  },
+  Math.max(1, Math.floor(config.heartbeatIntervalMs / HEARTBEAT_SLICES)),
+).unref();
 
 answerPresenceQueries(() => presence.summary());
 

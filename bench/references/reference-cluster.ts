@@ -145,8 +145,9 @@ export class ReferenceCluster {
       const frame = { type: 'notification', id: row.id, seq, event: 'meal_log.completed', data };
       return [row.user_id, JSON.stringify({ ...frame, createdAt: data.completedAt })];
     });
-    // As MealPulse does: the publish leaves first, then the local writes.
-    void this.publisher.publish(this.channelOf(peerPort), JSON.stringify(frames));
+    // As MealPulse does: the publish leaves first, then the local writes. A failed publish shows
+    // in the report as the peer's lost notifications.
+    this.publisher.publish(this.channelOf(peerPort), JSON.stringify(frames)).catch(() => undefined);
     await new Promise((resolve) => setImmediate(resolve));
     for (const [userId, frame] of frames) this.deliver(userId, frame);
     return rows.map((row) => row.id);

@@ -92,11 +92,17 @@ interface ClusterRun {
   cpuPercent: Record<'a' | 'b', number>;
   cpuPerMealLog: Record<'a' | 'b', number>;
   loopDelayP99: Record<'a' | 'b', number>;
-  same: { p50: number; p99: number };
-  cross: { p50: number; p99: number };
+  same: Percentiles;
+  cross: Percentiles;
   lost: number;
   wronglySwept: number;
   counters: ClusterCounters | null;
+}
+
+interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
 }
 
 interface RunShape {
@@ -250,8 +256,9 @@ async function measure(
     const received = new Set(collected.received);
     return posted.accepted.filter((id) => !received.has(id)).length + posted.failed;
   };
-  const latency = (collected: MergedCollect) => ({
+  const latency = (collected: MergedCollect): Percentiles => ({
     p50: collected.latency.percentileMillis(50),
+    p90: collected.latency.percentileMillis(90),
     p99: collected.latency.percentileMillis(99),
   });
   const cpuPercent = (run: { cpuMicros: number; elapsedMs: number }) =>
@@ -326,8 +333,10 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
       own('A: frames written ≤ 20 ms after commit', '%', counted.writtenWithin20.a, 1),
       own('B: frames written ≤ 20 ms after commit', '%', counted.writtenWithin20.b, 1),
       metric('same instance: commit → frame p50', 'ms', (r) => r.same.p50),
+      metric('same instance: commit → frame p90', 'ms', (r) => r.same.p90),
       metric('same instance: commit → frame p99', 'ms', (r) => r.same.p99),
       metric('cross instance: commit → frame p50', 'ms', (r) => r.cross.p50),
+      metric('cross instance: commit → frame p90', 'ms', (r) => r.cross.p90),
       metric('cross instance: commit → frame p99', 'ms', (r) => r.cross.p99),
       metric('cross ÷ same instance p99', 'ratio', (r) => r.cross.p99 / r.same.p99, 2),
       own(
