@@ -32,7 +32,10 @@ export const SERVER_KINDS: Record<ServerKind, ServerKindInfo> = {
     wire: 'mealpulse',
     needsDatabase: false,
   },
-  /** The bare server as two instances through Redis and PostgreSQL: W7's baseline. */
+  /**
+   * The bare server as two instances through Redis and PostgreSQL: W7's baseline, for W7 only
+   * (W7 creates and migrates the database and passes REDIS_URL itself).
+   */
   'bare-ws-redis': {
     label: 'bare ws + Redis',
     script: join(DIST, 'bench', 'references', 'bare-ws.server.js'),

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Produced, ProduceReply, ProduceRequest } from '../references/reference-cluster';
+import type { PostResult } from '../load/meal-poster';
+import type { ProduceReply, ProduceRequest } from '../references/produce-requests';
 import type { PresenceSummary } from '../references/reference-presence';
 import type {
   CpuReading,
@@ -155,7 +156,7 @@ export class ServerUnderTest {
   }
 
   /** W7's baseline: instance A completes meal logs at a steady rate (`ReferenceCluster`). */
-  async produceCompletions(request: Omit<ProduceRequest, 'query'>): Promise<Produced> {
+  async produceCompletions(request: Omit<ProduceRequest, 'query'>): Promise<PostResult> {
     const reply = (await ipcRequest(
       this.running(),
       { query: 'produce', ...request } satisfies ProduceRequest,

@@ -1,9 +1,6 @@
 import { Client } from 'pg';
 import type { PostResult } from './meal-poster';
-import { userIdOf } from './session-pool';
-
-/** One batch of meal logs is queued this often, to hold the rate steady. */
-const TICK_MS = 10;
+import { createAtSteadyRate, MEAL_TEXT } from './steady-rate';
 
 /**
  * Queues meal logs with their jobs straight into PostgreSQL, the state a POST leaves behind, at a
@@ -13,7 +10,6 @@ const TICK_MS = 10;
  */
 export class JobFeeder {
   private readonly client: Client;
-  private nextUser = 0;
 
   private constructor(
     databaseUrl: string,
@@ -28,23 +24,10 @@ export class JobFeeder {
     return feeder;
   }
 
-  async post(ratePerSecond: number, durationMs: number): Promise<PostResult> {
-    const accepted: string[] = [];
-    let failed = 0;
-    const started = performance.now();
-    while (performance.now() - started < durationMs) {
-      const due = Math.floor(((performance.now() - started) / 1000) * ratePerSecond);
-      const count = due - accepted.length - failed;
-      if (count > 0) {
-        try {
-          accepted.push(...(await this.queue(count)));
-        } catch {
-          failed += count;
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
-    }
-    return { accepted, failed, elapsedMs: performance.now() - started };
+  post(ratePerSecond: number, durationMs: number): Promise<PostResult> {
+    return createAtSteadyRate(ratePerSecond, durationMs, this.users, (userIds) =>
+      this.queue(userIds),
+    );
   }
 
   /** Jobs not finished yet: a backlog when the workers cannot keep up with the rate. */
@@ -59,22 +42,17 @@ export class JobFeeder {
     return this.client.end();
   }
 
-  private async queue(count: number): Promise<string[]> {
-    const users = Array.from({ length: count }, () => {
-      const userId = userIdOf(this.nextUser);
-      this.nextUser = (this.nextUser + 1) % this.users;
-      return userId;
-    });
+  private async queue(userIds: string[]): Promise<string[]> {
     const { rows } = await this.client.query<{ id: string }>(
       `WITH log AS (
          INSERT INTO meal_logs (user_id, text, logged_at)
-         SELECT user_id, '1 small apple and 2 eggs', clock_timestamp() FROM unnest($1::text[]) AS user_id
+         SELECT user_id, $2, clock_timestamp() FROM unnest($1::text[]) AS user_id
          RETURNING id
        ), job AS (
          INSERT INTO meal_log_jobs (meal_log_id) SELECT id FROM log
        )
        SELECT id FROM log`,
-      [users],
+      [userIds, MEAL_TEXT],
     );
     return rows.map((row) => row.id);
   }

@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import { sign } from 'jsonwebtoken';
 import { userIdOf } from './session-pool';
+import { MEAL_TEXT } from './steady-rate';
 
 /** Posts are sent in small batches this often, to hold the rate steady. */
 const TICK_MS = 10;
@@ -69,7 +70,7 @@ export class MealPoster {
   private postOne(): Promise<string | null> {
     const index = this.nextUser;
     this.nextUser = (this.nextUser + 1) % this.users;
-    const body = JSON.stringify({ text: '1 small apple and 2 eggs' });
+    const body = JSON.stringify({ text: MEAL_TEXT });
     return new Promise((resolve, reject) => {
       const req = request(
         {

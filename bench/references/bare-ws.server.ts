@@ -1,18 +1,20 @@
 /**
  * Reference 1: the practical upper bound for Node here. A bare `ws` server speaking MealPulse's
  * protocol on /ws with the same upgrade check, frame parser, frames and presence map, and
- * nothing else (no framework, no audit, no metrics, no logging). With REDIS_URL it is also W7's
- * baseline (`ReferenceCluster`).
+ * nothing else (no framework, no audit, no metrics, no logging). With REDIS_URL (and DATABASE_URL)
+ * it is one of W7's two baseline instances (`ReferenceCluster`).
  */
 import { createServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseClientFrame } from '../../src/realtime/client-frame.parser';
+import { heartbeatSchedule, shardsOfSlot } from '../../src/presence/server-heartbeat';
 import { sendFrame, sendText } from '../../src/realtime/server-frames';
 import { answerPresenceQueries } from './presence-queries';
+import { answerProduceRequests } from './produce-requests';
 import { ReferenceCluster } from './reference-cluster';
 import { ReferencePresence } from './reference-presence';
-import { authenticateUpgrade, referenceConfig } from './upgrade-auth';
+import { authenticateUpgrade, referenceConfig, ReferenceClusterConfig } from './upgrade-auth';
 
 const config = referenceConfig();
 const MAX_BUFFERED_BYTES = 1_048_576;
@@ -55,12 +57,7 @@ function open(ws: WebSocket, userId: string, deviceId: string | null): void {
       sendFrame(ws, { type: 'pong', ts: Date.now() }, MAX_BUFFERED_BYTES);
     }
   });
-  const slice = heartbeatSlices[sessionsOpened++ % HEARTBEAT_SLICES];
-  slice.add(ws);
-  ws.on('close', () => {
-    slice.delete(ws);
-    presence.unregister(session);
-  });
+  ws.on('close', () => presence.unregister(session));
   sendFrame(
     ws,
     {
@@ -74,45 +71,33 @@ function open(ws: WebSocket, userId: string, deviceId: string | null): void {
   );
 }
 
-/**
- * Heartbeat pings go to a hundredth of the sessions every hundredth of the interval, as MealPulse
- * spreads its own: all of them at once would be a burst of 19,000 pings and pongs every interval,
- * which a measured window may or may not contain.
- */
-const HEARTBEAT_SLICES = 100;
-const heartbeatSlices = Array.from({ length: HEARTBEAT_SLICES }, () => new Set<WebSocket>());
-let sessionsOpened = 0;
-let nextSlice = 0;
-setInterval(
-  () => {
-    for (const socket of heartbeatSlices[nextSlice])
+// Spread over the interval on MealPulse's own schedule: all at once would be a burst of 19,000
+// pings and pongs every interval, which a measured window may or may not contain.
+const heartbeat = heartbeatSchedule(config.heartbeatIntervalMs);
+let nextSlot = 0;
+setInterval(() => {
+  for (const shard of shardsOfSlot(nextSlot, heartbeat.slots)) {
+    for (const { socket } of presence.inShard(shard))
       if (socket.readyState === WebSocket.OPEN) socket.ping();
-    nextSlice = (nextSlice + 1) % HEARTBEAT_SLICES;
-  },
-  Math.max(1, Math.floor(config.heartbeatIntervalMs / HEARTBEAT_SLICES)),
-).unref();
+  }
+  nextSlot = (nextSlot + 1) % heartbeat.slots;
+}, heartbeat.tickMs).unref();
 
 answerPresenceQueries(() => presence.summary());
 
 /** With REDIS_URL (W7's baseline), instances deliver completions to each other through Redis. */
-async function joinCluster(redisUrl: string): Promise<void> {
-  const cluster = new ReferenceCluster(
-    {
-      redisUrl,
-      prefix: process.env.REDIS_KEY_PREFIX ?? '',
-      port: config.port,
-      databaseUrl: process.env.DATABASE_URL!,
-    },
-    (userId, frame) => {
-      for (const { socket } of presence.sessionsOf(userId))
-        sendText(socket, frame, MAX_BUFFERED_BYTES);
-    },
-  );
-  await cluster.start();
-  cluster.answerProduceRequests();
+async function joinCluster(cluster: ReferenceClusterConfig): Promise<void> {
+  const deliver = (userId: string, frame: string) => {
+    for (const { socket } of presence.sessionsOf(userId))
+      sendText(socket, frame, MAX_BUFFERED_BYTES);
+  };
+  const joined = await ReferenceCluster.join(cluster, config.port, deliver);
+  answerProduceRequests((request) => joined.produce(request, deliver));
 }
 
-const redisUrl = process.env.REDIS_URL;
-void (redisUrl ? joinCluster(redisUrl) : Promise.resolve()).then(() =>
-  server.listen(config.port, '127.0.0.1'),
-);
+(config.cluster ? joinCluster(config.cluster) : Promise.resolve())
+  .then(() => server.listen(config.port, '127.0.0.1'))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SESSION_SHARDS, sessionShardOf } from '../../src/presence/local-sessions';
 
 /** One session as the references keep it: the fields MealPulse's LiveSession holds. */
 export interface ReferenceSession<S> {
@@ -19,14 +20,17 @@ export interface PresenceSummary {
 
 /**
  * The same in-memory presence map as MealPulse's PresenceService (sessions by id, per-user and
- * per-device indexes, session by socket), without audit or metrics, so the references do the
+ * per-device indexes, session shards), without audit or metrics, so the references do the
  * same bookkeeping per frame and per session.
  */
 export class ReferencePresence<S extends object> {
   private readonly sessions = new Map<string, ReferenceSession<S>>();
   private readonly byUser = new Map<string, Set<ReferenceSession<S>>>();
   private readonly byDevice = new Map<string, ReferenceSession<S>>();
-  private readonly bySocket = new WeakMap<S, ReferenceSession<S>>();
+  private readonly byShard = Array.from(
+    { length: SESSION_SHARDS },
+    () => new Set<ReferenceSession<S>>(),
+  );
 
   register(userId: string, deviceId: string | null, socket: S): ReferenceSession<S> {
     const now = Date.now();
@@ -44,17 +48,13 @@ export class ReferencePresence<S extends object> {
     if (!userSessions) this.byUser.set(userId, (userSessions = new Set()));
     userSessions.add(session);
     if (deviceId !== null) this.byDevice.set(`${userId}\u0000${deviceId}`, session);
-    this.bySocket.set(socket, session);
+    this.byShard[sessionShardOf(session.sessionId)].add(session);
     return session;
   }
 
   touch(session: ReferenceSession<S>, isPing: boolean): void {
     session.lastSeenAt = Date.now();
     if (isPing) session.pings++;
-  }
-
-  sessionOf(socket: S): ReferenceSession<S> | undefined {
-    return this.bySocket.get(socket);
   }
 
   unregister(session: ReferenceSession<S>): void {
@@ -64,14 +64,16 @@ export class ReferencePresence<S extends object> {
     if (userSessions?.size === 0) this.byUser.delete(session.userId);
     const deviceKey = `${session.userId}\u0000${session.deviceId}`;
     if (this.byDevice.get(deviceKey) === session) this.byDevice.delete(deviceKey);
+    this.byShard[sessionShardOf(session.sessionId)].delete(session);
   }
 
   sessionsOf(userId: string): Iterable<ReferenceSession<S>> {
     return this.byUser.get(userId) ?? [];
   }
 
-  all(): IterableIterator<ReferenceSession<S>> {
-    return this.sessions.values();
+  /** One of MealPulse's session shards, for a heartbeat spread as MealPulse spreads its own. */
+  inShard(shard: number): ReadonlySet<ReferenceSession<S>> {
+    return this.byShard[shard];
   }
 
   summary(): PresenceSummary {

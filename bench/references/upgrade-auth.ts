@@ -51,6 +51,23 @@ export interface ReferenceConfig {
   heartbeatIntervalMs: number;
   staleAfterMs: number;
   maxPayloadBytes: number;
+  /** W7's baseline only: with REDIS_URL, the instances deliver to each other through Redis. */
+  cluster: ReferenceClusterConfig | null;
+}
+
+export interface ReferenceClusterConfig {
+  redisUrl: string;
+  keyPrefix: string;
+  /** Where the producing instance commits its meal logs. */
+  databaseUrl: string;
+}
+
+function clusterConfig(env: NodeJS.ProcessEnv): ReferenceClusterConfig | null {
+  const redisUrl = env.REDIS_URL;
+  if (!redisUrl) return null;
+  const databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('DATABASE_URL is required with REDIS_URL');
+  return { redisUrl, keyPrefix: env.REDIS_KEY_PREFIX ?? '', databaseUrl };
 }
 
 export function referenceConfig(env = process.env): ReferenceConfig {
@@ -63,5 +80,6 @@ export function referenceConfig(env = process.env): ReferenceConfig {
     heartbeatIntervalMs: number('WS_HEARTBEAT_INTERVAL_MS', 30_000),
     staleAfterMs: number('PRESENCE_STALE_AFTER_MS', 90_000),
     maxPayloadBytes: number('WS_MAX_PAYLOAD_BYTES', 65_536),
+    cluster: clusterConfig(env),
   };
 }
