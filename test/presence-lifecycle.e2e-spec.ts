@@ -1,6 +1,8 @@
 import { Client } from 'pg';
 import { startChildApp } from './support/child-app';
 import { expectEventually } from './support/expect-eventually';
+import { SessionAuditRepository } from '../src/presence/session-audit.repository';
+import { StaleSessionSweeper } from '../src/presence/stale-session.sweeper';
 import { startTestApp } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
 import { WsClient } from './support/ws-client';
@@ -77,6 +79,56 @@ describe('session lifecycle across process ends', () => {
       });
     } finally {
       await restarted.close();
+    }
+  });
+
+  it('audits as lost the open sessions of every instance without a fresh heartbeat (dead or never registered), and no others', async () => {
+    const app = await startTestApp({ DATABASE_URL: database.url });
+    try {
+      // The app's own start-up sweep must not run among the rows below.
+      await app.app.get(StaleSessionSweeper).runOnce();
+      await app.dataSource.query(
+        `INSERT INTO presence_instances (instance_id, heartbeat_at)
+         VALUES ('alive', clock_timestamp()), ('dead', clock_timestamp() - interval '1 hour')`,
+      );
+      await app.dataSource.query(
+        `INSERT INTO ws_sessions
+           (session_id, user_id, instance_id, connected_at, last_seen_at, ended_at, end_reason)
+         SELECT gen_random_uuid(), user_id, instance_id, clock_timestamp() - interval '2 hours',
+                clock_timestamp() - interval '90 minutes', ended_at, end_reason
+         FROM (VALUES
+           ('on-me', 'me', NULL::timestamptz, NULL),
+           ('on-alive', 'alive', NULL, NULL),
+           ('on-dead-1', 'dead', NULL, NULL),
+           ('on-dead-2', 'dead', NULL, NULL),
+           ('on-unregistered', 'unregistered', NULL, NULL),
+           ('ended-on-dead', 'dead', clock_timestamp() - interval '80 minutes', 'closed')
+         ) AS session(user_id, instance_id, ended_at, end_reason)`,
+      );
+
+      const lost = await app.app.get(SessionAuditRepository).closeLostSessions('me', 60_000);
+
+      expect(lost).toBe(3);
+      const rows = await app.dataSource.query<{ user_id: string; end_reason: string | null }[]>(
+        `SELECT user_id, end_reason FROM ws_sessions
+         WHERE instance_id IN ('me', 'alive', 'dead', 'unregistered') ORDER BY user_id`,
+      );
+      expect(rows).toEqual([
+        { user_id: 'ended-on-dead', end_reason: 'closed' },
+        { user_id: 'on-alive', end_reason: null },
+        { user_id: 'on-dead-1', end_reason: 'lost' },
+        { user_id: 'on-dead-2', end_reason: 'lost' },
+        { user_id: 'on-me', end_reason: null },
+        { user_id: 'on-unregistered', end_reason: 'lost' },
+      ]);
+      // A lost session ends at its last sign of life, not at the sweep.
+      const [{ at_last_seen }] = await app.dataSource.query<{ at_last_seen: boolean }[]>(
+        `SELECT bool_and(ended_at = last_seen_at) AS at_last_seen FROM ws_sessions
+         WHERE end_reason = 'lost'`,
+      );
+      expect(at_last_seen).toBe(true);
+    } finally {
+      await app.close();
     }
   });
 });

@@ -23,10 +23,15 @@ export class MealLogJobRepository {
    * Claims up to `limit` due jobs under a lease. SKIP LOCKED lets several workers (and processes)
    * claim concurrently without waiting on or double-taking each other's rows; pushing
    * `available_at` past the lease is what makes a job of a killed worker claimable again later.
+   *
+   * Each claimed job's owner and text are looked up by primary key, one probe per claimed job
+   * (`LIMIT 1` keeps the planner from flattening the lookup into a join). As a plain join, the
+   * planner joined every queued job with `meal_logs` before narrowing to the claimed ones, and on
+   * a young table it did so by reading all of `meal_logs` on every claim.
    */
   async claimNextJobs(limit: number, leaseMs: number, workerId: string): Promise<ClaimedJob[]> {
     const rows = await this.dataSource.query<
-      [{ meal_log_id: string; attempts: number; user_id: string; text: string }[], number]
+      { meal_log_id: string; attempts: number; user_id: string; text: string }[]
     >(
       `WITH due AS (
          SELECT meal_log_id FROM meal_log_jobs
@@ -34,17 +39,23 @@ export class MealLogJobRepository {
          ORDER BY available_at
          LIMIT $1
          FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE meal_log_jobs AS job
+         SET attempts = job.attempts + 1,
+             available_at = clock_timestamp() + $2 * interval '1 millisecond',
+             locked_by = $3
+         FROM due
+         WHERE job.meal_log_id = due.meal_log_id
+         RETURNING job.meal_log_id, job.attempts
        )
-       UPDATE meal_log_jobs AS job
-       SET attempts = job.attempts + 1,
-           available_at = clock_timestamp() + $2 * interval '1 millisecond',
-           locked_by = $3
-       FROM due JOIN meal_logs AS log ON log.id = due.meal_log_id
-       WHERE job.meal_log_id = due.meal_log_id
-       RETURNING job.meal_log_id, job.attempts, log.user_id, log.text`,
+       SELECT claimed.meal_log_id, claimed.attempts, log.user_id, log.text
+       FROM claimed
+       CROSS JOIN LATERAL (
+         SELECT user_id, text FROM meal_logs WHERE id = claimed.meal_log_id LIMIT 1
+       ) AS log`,
       [limit, leaseMs, workerId],
     );
-    return rows[0].map((row) => ({
+    return rows.map((row) => ({
       mealLogId: row.meal_log_id,
       attempt: row.attempts,
       userId: row.user_id,

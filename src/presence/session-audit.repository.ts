@@ -125,18 +125,36 @@ export class SessionAuditRepository {
   /**
    * Ends as `lost` the open sessions of instances that stopped heart-beating (killed, crashed) or
    * never registered. Each lost session ends at its last known sign of life.
+   *
+   * The instances holding open sessions are found with one index probe each (a loose scan of the
+   * open-sessions index), then only the dead ones' sessions are touched: checking every open
+   * session against its instance's heartbeat read all of them on every sweep of every instance
+   * (15 ms of PostgreSQL at W7's 38,000 open sessions, and it grows with the sessions).
    */
   async closeLostSessions(liveInstanceId: string, deadAfterMs: number): Promise<number> {
     const [, count] = await this.dataSource.query<[unknown[], number]>(
-      `UPDATE ws_sessions AS s
+      `WITH RECURSIVE holding AS (
+         (SELECT instance_id FROM ws_sessions WHERE ended_at IS NULL ORDER BY instance_id LIMIT 1)
+         UNION ALL
+         SELECT (
+           SELECT s.instance_id FROM ws_sessions AS s
+           WHERE s.ended_at IS NULL AND s.instance_id > holding.instance_id
+           ORDER BY s.instance_id LIMIT 1
+         )
+         FROM holding WHERE holding.instance_id IS NOT NULL
+       ), dead AS (
+         SELECT instance_id FROM holding
+         WHERE instance_id IS NOT NULL
+           AND instance_id <> $1
+           AND NOT EXISTS (
+             SELECT 1 FROM presence_instances AS i
+             WHERE i.instance_id = holding.instance_id
+               AND i.heartbeat_at > clock_timestamp() - $2 * interval '1 millisecond'
+           )
+       )
+       UPDATE ws_sessions AS s
        SET ended_at = s.last_seen_at, end_reason = 'lost'
-       WHERE s.ended_at IS NULL
-         AND s.instance_id <> $1
-         AND NOT EXISTS (
-           SELECT 1 FROM presence_instances i
-           WHERE i.instance_id = s.instance_id
-             AND i.heartbeat_at > clock_timestamp() - $2 * interval '1 millisecond'
-         )`,
+       WHERE s.ended_at IS NULL AND s.instance_id = ANY (ARRAY(SELECT instance_id FROM dead))`,
       [liveInstanceId, deadAfterMs],
     );
     await this.dataSource.query(
