@@ -87,12 +87,11 @@ answerPresenceQueries(() => presence.summary());
 
 /** With REDIS_URL (W7's baseline), instances deliver completions to each other through Redis. */
 async function joinCluster(cluster: ReferenceClusterConfig): Promise<void> {
-  const deliver = (userId: string, frame: string) => {
+  const joined = await ReferenceCluster.join(cluster, config.port, (userId, frame) => {
     for (const { socket } of presence.sessionsOf(userId))
       sendText(socket, frame, MAX_BUFFERED_BYTES);
-  };
-  const joined = await ReferenceCluster.join(cluster, config.port, deliver);
-  answerProduceRequests((request) => joined.produce(request, deliver));
+  });
+  answerProduceRequests((request) => joined.produce(request));
 }
 
 (config.cluster ? joinCluster(config.cluster) : Promise.resolve())

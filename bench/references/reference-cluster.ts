@@ -35,6 +35,7 @@ export class ReferenceCluster {
   private constructor(
     private readonly config: ReferenceClusterConfig,
     private readonly publisher: Redis,
+    private readonly deliver: Deliver,
   ) {}
 
   /** Connects to Redis and delivers what other instances publish to `port`'s channel. */
@@ -50,20 +51,20 @@ export class ReferenceCluster {
       for (const [userId, frame] of JSON.parse(message) as [string, string][])
         deliver(userId, frame);
     });
-    const cluster = new ReferenceCluster(config, publisher);
+    const cluster = new ReferenceCluster(config, publisher, deliver);
     await subscriber.subscribe(cluster.channelOf(port));
     return cluster;
   }
 
   /** Completes meal logs at the request's steady rate; only this instance touches PostgreSQL. */
-  async produce(request: ProduceRequest, deliver: Deliver): Promise<PostResult> {
+  async produce(request: ProduceRequest): Promise<PostResult> {
     const database = new Client({ connectionString: this.config.databaseUrl });
     database.on('error', (error) => console.error('reference cluster: PostgreSQL', error));
     await database.connect();
     try {
       const analysis = await new BuiltinMealAnalyzer().analyze(MEAL_TEXT);
       return await createAtSteadyRate(request.rate, request.durationMs, request.users, (users) =>
-        this.complete(database, analysis, users, request.peerPort, deliver),
+        this.complete(database, analysis, users, request.peerPort),
       );
     } finally {
       await database.end();
@@ -75,7 +76,6 @@ export class ReferenceCluster {
     analysis: MealAnalysis,
     users: string[],
     peerPort: number,
-    deliver: Deliver,
   ): Promise<string[]> {
     const { rows } = await database.query<CompletedRow>(
       `INSERT INTO meal_logs (user_id, text, logged_at, status, items, totals, completed_at)
@@ -116,7 +116,7 @@ export class ReferenceCluster {
     // One turn before the local writes, as MealPulse spends one for its Redis auto-pipeline, so
     // the same-instance latencies compare like for like.
     await new Promise((resolve) => setImmediate(resolve));
-    for (const [userId, frame] of frames) deliver(userId, frame);
+    for (const [userId, frame] of frames) this.deliver(userId, frame);
     return rows.map((row) => row.id);
   }
 
