@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { startChildApp } from './support/child-app';
 import { expectEventually } from './support/expect-eventually';
 import { SessionAuditRepository } from '../src/presence/session-audit.repository';
+import { ACTIVITY_CHUNK } from '../src/presence/session-audit.writer';
 import { StaleSessionSweeper } from '../src/presence/stale-session.sweeper';
 import { startTestApp } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
@@ -21,6 +22,15 @@ async function sessionRows(databaseUrl: string) {
     await client.end();
   }
 }
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)];
 
 const sessionIdOf = (client: WsClient) =>
   (client.frames[0] as unknown as { sessionId: string }).sessionId;
@@ -127,6 +137,80 @@ describe('session lifecycle across process ends', () => {
          WHERE end_reason = 'lost'`,
       );
       expect(at_last_seen).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('writes activity to open sessions only, never backwards, probing the primary key once per session', async () => {
+    const app = await startTestApp({ DATABASE_URL: database.url });
+    try {
+      await app.app.get(StaleSessionSweeper).runOnce();
+      // W7's open sessions per instance pair, in a table PostgreSQL has not analysed yet (as after a
+      // start): reading them all costs ten times what one probe per written session does.
+      await app.dataSource.query(
+        `INSERT INTO ws_sessions (session_id, user_id, instance_id, connected_at, last_seen_at, pings)
+         SELECT gen_random_uuid(), 'crowd-' || n, 'elsewhere', now() - interval '1 hour',
+                now() - interval '1 hour', 1
+         FROM generate_series(1, 40000) AS n`,
+      );
+      const named = await app.dataSource.query<{ session_id: string }[]>(
+        `INSERT INTO ws_sessions
+           (session_id, user_id, instance_id, connected_at, last_seen_at, pings, ended_at, end_reason)
+         SELECT gen_random_uuid(), user_id, 'me', now() - interval '1 hour', last_seen_at, pings,
+                ended_at, end_reason
+         FROM (VALUES
+           ('open', now() - interval '1 hour', 1, NULL::timestamptz, NULL),
+           ('ahead', now(), 50, NULL, NULL),
+           ('ended', now() - interval '1 hour', 1, now() - interval '30 minutes', 'lost')
+         ) AS session(user_id, last_seen_at, pings, ended_at, end_reason)
+         RETURNING session_id`,
+      );
+      const crowd = await app.dataSource.query<{ session_id: string }[]>(
+        `SELECT session_id FROM ws_sessions WHERE user_id LIKE 'crowd-%' LIMIT $1`,
+        [ACTIVITY_CHUNK - named.length],
+      );
+      const at = new Date(Date.now() - 60_000);
+      const query = jest.spyOn(app.dataSource, 'query');
+      let calls: unknown[][];
+      try {
+        await app.app.get(SessionAuditRepository).flushActivity(
+          [...named, ...crowd].map(({ session_id }) => ({
+            sessionId: session_id,
+            lastSeenAt: at.getTime(),
+            pings: 7,
+          })),
+        );
+        calls = [...query.mock.calls];
+      } finally {
+        query.mockRestore();
+      }
+
+      const rows = await app.dataSource.query<
+        { user_id: string; pings: number; seen_at_activity: boolean }[]
+      >(
+        `SELECT user_id, pings, last_seen_at = $1 AS seen_at_activity FROM ws_sessions
+         WHERE instance_id = 'me' ORDER BY user_id`,
+        [at],
+      );
+      expect(rows).toEqual([
+        { user_id: 'ahead', pings: 50, seen_at_activity: false },
+        { user_id: 'ended', pings: 1, seen_at_activity: false },
+        { user_id: 'open', pings: 7, seen_at_activity: true },
+      ]);
+      // A full chunk is written by one probe of the primary key per session, not by reading
+      // every open session: the plan PostgreSQL makes for exactly the statement that ran.
+      const [[sql, parameters]] = calls as [string, unknown[]][];
+      const [{ 'QUERY PLAN': plan }] = await app.dataSource.query<
+        { 'QUERY PLAN': [{ Plan: PlanNode }] }[]
+      >(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
+      const scans = planNodes(plan[0].Plan).filter(
+        (node) => node['Relation Name'] === 'ws_sessions',
+      );
+      expect(scans.map((node) => [node['Node Type'], node['Index Name']])).toEqual([
+        ['ModifyTable', undefined],
+        ['Index Scan', 'ws_sessions_pkey'],
+      ]);
     } finally {
       await app.close();
     }
