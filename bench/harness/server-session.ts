@@ -58,6 +58,8 @@ export interface Measured<T> {
   result: T;
   /** Server CPU time (user + system) spent during `fn`. */
   cpuMicros: number;
+  /** How long the server's event loop waited for a core during `fn` (NaN off Linux). */
+  runQueueWaitMicros: number;
   elapsedMs: number;
 }
 
@@ -73,14 +75,16 @@ export async function measured<T>(
 ): Promise<Measured<T>> {
   if (context.options.profile) await server.startProfile();
   const cpuBefore = await server.cpuMicros();
+  const waitBefore = await server.runQueueWaitMicros();
   const started = performance.now();
   const result = await fn();
   const elapsedMs = performance.now() - started;
   const cpuMicros = (await server.cpuMicros()) - cpuBefore;
+  const runQueueWaitMicros = (await server.runQueueWaitMicros()) - waitBefore;
   if (context.options.profile) {
     await server.stopProfile(
       join(context.options.profileDir, `${label}-${server.kind}.cpuprofile`),
     );
   }
-  return { result, cpuMicros, elapsedMs };
+  return { result, cpuMicros, runQueueWaitMicros, elapsedMs };
 }

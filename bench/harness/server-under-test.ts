@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PostResult } from '../load/meal-poster';
 import type { ProduceReply, ProduceRequest } from '../references/produce-requests';
@@ -126,6 +127,21 @@ export class ServerUnderTest {
 
   async cpuMicros(): Promise<number> {
     return ((await this.probe({ probe: 'cpu' })) as CpuReading).cpuMicros;
+  }
+
+  /**
+   * How long the server's main thread (its event loop) has been runnable but waiting for a core,
+   * from the kernel's scheduler statistics (Linux); NaN where there are none.
+   */
+  async runQueueWaitMicros(): Promise<number> {
+    try {
+      const [, waitingNs] = (await readFile(`/proc/${this.child?.pid}/schedstat`, 'utf8')).split(
+        ' ',
+      );
+      return Number(waitingNs) / 1_000;
+    } catch {
+      return Number.NaN;
+    }
   }
 
   async resetLoopDelay(): Promise<void> {

@@ -92,6 +92,8 @@ interface ClusterRun {
   cpuPercent: Record<'a' | 'b', number>;
   cpuPerMealLog: Record<'a' | 'b', number>;
   loopDelayP99: Record<'a' | 'b', number>;
+  /** Share of the posting window each event loop spent runnable but waiting for a core. */
+  waitingPercent: Record<'a' | 'b', number>;
   same: Percentiles;
   cross: Percentiles;
   lost: number;
@@ -266,6 +268,8 @@ async function measure(
   });
   const cpuPercent = (run: { cpuMicros: number; elapsedMs: number }) =>
     (100 * run.cpuMicros) / (run.elapsedMs * 1000);
+  const waitingPercent = (run: { runQueueWaitMicros: number; elapsedMs: number }) =>
+    (100 * run.runQueueWaitMicros) / (run.elapsedMs * 1000);
   return {
     opened,
     // Completions within the posting window: what was queued minus what was still queued at its end.
@@ -277,6 +281,7 @@ async function measure(
       b: onB.cpuMicros / Math.max(1, expected),
     },
     loopDelayP99: { a: loopDelay.a.p99Ms, b: loopDelay.b.p99Ms },
+    waitingPercent: { a: waitingPercent(onA), b: waitingPercent(onB) },
     same: latency(sameInstance),
     cross: latency(crossInstance),
     lost: lost(sameInstance) + lost(crossInstance),
@@ -334,6 +339,8 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
       metric('B CPU per meal log (cross-instance push, acks)', 'µs', (r) => r.cpuPerMealLog.b, 0),
       metric('A event-loop delay p99 while posting', 'ms', (r) => r.loopDelayP99.a),
       metric('B event-loop delay p99 while posting', 'ms', (r) => r.loopDelayP99.b),
+      metric('A event loop waiting for a core while posting', '%', (r) => r.waitingPercent.a, 0),
+      metric('B event loop waiting for a core while posting', '%', (r) => r.waitingPercent.b, 0),
       own('A: frames written ≤ 20 ms after commit', '%', counted.writtenWithin20.a, 1),
       own('B: frames written ≤ 20 ms after commit', '%', counted.writtenWithin20.b, 1),
       metric('same instance: commit → frame p50', 'ms', (r) => r.same.p50),
@@ -385,6 +392,7 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
       `A (server core) runs the workers (JOB_CONCURRENCY=${JOB_CONCURRENCY}) and the phones; B (load core, shared with the load generators) only holds the tablets. Latency is from the MealLog’s completedAt (set by the completion's UPDATE, before its commit) to the frame arriving at the client.`,
       'Meal logs are queued straight into PostgreSQL (what a POST leaves behind) at the steady rate: W7 measures the path from the worker onwards; REST ingress is W3’s and W4’s subject, and on two cores its CPU would come out of the pipeline under test.',
       'The baseline (bare ws + Redis, run after MealPulse on the same machine) is the bare `ws` server as two instances: A inserts each group of completed meal logs in one autocommit statement (completed_at stamped in the statement that commits), publishes the group’s pre-serialised frames once to B without any routing read, and writes them to its phones; B writes them to its tablets. No analysis, outbox row, sequence row (seqs counted in memory), presence lease or acknowledgement write, and the meal logs are produced inside A rather than queued by the orchestrator on the load core: the floor for this path on this machine.',
+      'Waiting for a core: the time the instance’s main thread was runnable but not running (the kernel’s /proc/<pid>/schedstat), as a share of the posting window. PostgreSQL, Redis and the load generators share the two cores with the instances; every reply or frame an instance waits for can wait that long again.',
       "Lease commands are pipelined once per REDIS_PRESENCE_FLUSH_INTERVAL_MS (one script call per session that showed life in the interval, whatever its number of frames), never a round trip per ping; the two reads per notification are the user's session placements read as the completion's transaction begins (routing, and the online count recorded on the notification) and once more after the commit (for sessions opened meanwhile).",
     ],
   };
