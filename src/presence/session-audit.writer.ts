@@ -196,7 +196,9 @@ export class SessionAuditWriter implements OnApplicationBootstrap {
 
   /**
    * One statement per ACTIVITY_CHUNK sessions, yielding to the event loop in between: building
-   * one statement for 19,000 sessions would hold up every socket for the time it takes.
+   * one statement for 19,000 sessions would hold up every socket for the time it takes. Opens and
+   * ends queued meanwhile go first (a new session's welcome waits for its row): the rest of the
+   * activity is put back, still due, for the flush that writes them.
    */
   private async writeActivity(): Promise<void> {
     // Sessions that end are not held back: their end is written at once, with their activity.
@@ -206,17 +208,27 @@ export class SessionAuditWriter implements OnApplicationBootstrap {
     // Out of the queue before the write: activity arriving meanwhile queues anew, newer values.
     for (const { session } of due) this.active.delete(session.sessionId);
     for (let start = 0; start < due.length; start += ACTIVITY_CHUNK) {
+      if (start > 0 && this.pendingWrites > 0) {
+        this.putBack(due.slice(start));
+        this.requestFlush();
+        return;
+      }
       const chunk = due.slice(start, start + ACTIVITY_CHUNK);
       try {
         await this.repository.flushActivity(chunk.map(({ session }) => activityOf(session)));
       } catch (error) {
-        for (const entry of due.slice(start)) {
-          const { sessionId, endReason } = entry.session;
-          if (endReason === null && !this.active.has(sessionId)) this.active.set(sessionId, entry);
-        }
+        this.putBack(due.slice(start));
         throw error;
       }
       await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Unwritten activity back in the queue, unless the session ended or has newer activity queued. */
+  private putBack(entries: Active[]): void {
+    for (const entry of entries) {
+      const { sessionId, endReason } = entry.session;
+      if (endReason === null && !this.active.has(sessionId)) this.active.set(sessionId, entry);
     }
   }
 }
