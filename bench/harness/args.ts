@@ -7,7 +7,7 @@ export interface BenchArgs {
   options: RunOptions;
 }
 
-const USAGE = `usage: npm run bench -- [w1|w2|w3|w4|w5|w6|w7 ...] [--quick] [--sessions N] [--duration S] [--profile]`;
+const USAGE = `usage: npm run bench -- [w1|w2|w3|w4|w5|w6|w7 ...] [--quick] [--sessions N] [--duration S] [--rate R] [--profile]`;
 
 function positiveNumber(flag: string, value: string | undefined): number {
   const parsed = Number(value);
@@ -23,6 +23,7 @@ export function parseArgs(argv: string[], known: string[], resultsDir: string): 
     quick: false,
     sessions: null,
     durationS: null,
+    rate: null,
     profile: false,
     profileDir: join(resultsDir, 'profiles'),
   };
@@ -37,6 +38,9 @@ export function parseArgs(argv: string[], known: string[], resultsDir: string): 
         break;
       case '--duration':
         options.durationS = positiveNumber(arg, argv[++i]);
+        break;
+      case '--rate':
+        options.rate = positiveNumber(arg, argv[++i]);
         break;
       case '--profile':
         options.profile = true;

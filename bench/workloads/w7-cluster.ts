@@ -128,7 +128,7 @@ export const w7Cluster: Workload = {
     const shape: RunShape = {
       perInstance: sessionsFor(context, 19_000, 200),
       durationMs: durationMsFor(context, 10, 2),
-      rate: context.options.quick ? 50 : TARGET_RATE,
+      rate: context.options.rate ?? (context.options.quick ? 50 : TARGET_RATE),
       redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
     };
     if (!(await redisReachable(shape.redisUrl)))

@@ -9,6 +9,8 @@ export interface RunOptions {
   sessions: number | null;
   /** Overrides the workload's measured duration, in seconds. */
   durationS: number | null;
+  /** Overrides W7's meal logs per second (what its latency target is held to is 1,000). */
+  rate: number | null;
   /** Write a CPU profile of each measured window into profileDir. */
   profile: boolean;
   profileDir: string;
