@@ -32,6 +32,18 @@ interface PlanNode {
 
 const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)];
 
+/** An app whose start-up sweep has run, so that none runs among the rows a test inserts. */
+async function startSweptApp(databaseUrl: string) {
+  const app = await startTestApp({ DATABASE_URL: databaseUrl });
+  try {
+    await app.app.get(StaleSessionSweeper).runOnce();
+    return app;
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
 const sessionIdOf = (client: WsClient) =>
   (client.frames[0] as unknown as { sessionId: string }).sessionId;
 
@@ -93,10 +105,8 @@ describe('session lifecycle across process ends', () => {
   });
 
   it('audits as lost the open sessions of every instance without a fresh heartbeat (dead or never registered), and no others', async () => {
-    const app = await startTestApp({ DATABASE_URL: database.url });
+    const app = await startSweptApp(database.url);
     try {
-      // The app's own start-up sweep must not run among the rows below.
-      await app.app.get(StaleSessionSweeper).runOnce();
       await app.dataSource.query(
         `INSERT INTO presence_instances (instance_id, heartbeat_at)
          VALUES ('alive', clock_timestamp()), ('dead', clock_timestamp() - interval '1 hour')`,
@@ -143,9 +153,8 @@ describe('session lifecycle across process ends', () => {
   });
 
   it('writes activity to open sessions only, never backwards, probing the primary key once per session', async () => {
-    const app = await startTestApp({ DATABASE_URL: database.url });
+    const app = await startSweptApp(database.url);
     try {
-      await app.app.get(StaleSessionSweeper).runOnce();
       // W7's open sessions per instance pair, in a table PostgreSQL has not analysed (as just after
       // a start; autovacuum kept out of it): reading them all costs ten times what one probe per
       // written session does.
