@@ -208,9 +208,9 @@ export class SessionAuditWriter implements OnApplicationBootstrap {
     // Out of the queue before the write: activity arriving meanwhile queues anew, newer values.
     for (const { session } of due) this.active.delete(session.sessionId);
     for (let start = 0; start < due.length; start += ACTIVITY_CHUNK) {
+      // Whoever queued those opens or ends has already requested the flush that writes them.
       if (start > 0 && this.pendingWrites > 0) {
         this.putBack(due.slice(start));
-        this.requestFlush();
         return;
       }
       const chunk = due.slice(start, start + ACTIVITY_CHUNK);
