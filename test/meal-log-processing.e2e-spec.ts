@@ -1,10 +1,7 @@
 import { DataSource } from 'typeorm';
 import { MealAnalyzer } from '../src/meal-analysis/meal-analyzer.port';
-import {
-  attemptKey,
-  ClaimedJob,
-  MealLogJobRepository,
-} from '../src/meal-logs/meal-log-job.repository';
+import { ComposedStatement } from '../src/database/composed-statement';
+import { ClaimedJob, MealLogJobRepository } from '../src/meal-logs/meal-log-job.repository';
 import { MealLogResultWriter } from '../src/meal-logs/meal-log-result.writer';
 import { NotificationRepository } from '../src/notifications/notification.repository';
 import { startChildApp } from './support/child-app';
@@ -114,6 +111,9 @@ describe('meal log processing', () => {
         attempt: 1,
         userId: 'fence',
         text: 'apple',
+        mealType: null,
+        loggedAt: created.body.loggedAt,
+        createdAt: created.body.createdAt,
       });
       expect(await jobs.claimNextJobs(10, 60_000, 'worker-b')).toEqual([]); // leased
 
@@ -123,15 +123,20 @@ describe('meal log processing', () => {
       const [second] = await jobs.claimNextJobs(10, 60_000, 'worker-b');
       expect(second).toMatchObject({ mealLogId: created.body.id, attempt: 2 });
 
-      const finish = (job: ClaimedJob) =>
-        app.dataSource.transaction((manager) => jobs.finish(manager, [job]));
-      expect(await finish(first)).toEqual(new Set());
+      const finish = async (job: ClaimedJob) => {
+        const statement = new ComposedStatement();
+        const [finished] = await statement.collect(app.dataSource, [
+          jobs.finishIn(statement, [job]),
+        ]);
+        return finished;
+      };
+      expect(await finish(first)).toEqual([]);
       expect(await jobs.scheduleRetry(first, 0, 'late')).toBe(false);
-      expect(await finish(second)).toEqual(new Set([attemptKey(second)]));
+      expect(await finish(second)).toEqual([{ meal_log_id: created.body.id }]);
       expect(await pendingJobs(app.dataSource)).toBe(0);
     });
 
-    it('commits results that finish together in one transaction: per-user seqs in order, a stale attempt dropped beside the current one', async () => {
+    it('commits results that finish together in one statement: per-user seqs in order, a stale attempt dropped beside the current one, notifications showing the stored logs', async () => {
       const post = async (userId: string, text: string) =>
         (await api(app, userId).post(NATURAL).send({ text }).expect(201)).body.id as string;
       const ids = [
@@ -145,7 +150,8 @@ describe('meal log processing', () => {
       );
       expect([...claimed.keys()].sort()).toEqual([...ids].sort());
       const analysis = await app.app.get(MealAnalyzer).analyze('apple');
-      const inserts = jest.spyOn(app.app.get(NotificationRepository), 'insertForOutcomes');
+      const inserts = jest.spyOn(app.app.get(NotificationRepository), 'insertForOutcomesIn');
+      const queries = jest.spyOn(app.dataSource, 'query');
       try {
         const writer = app.app.get(MealLogResultWriter);
         await Promise.all([
@@ -165,8 +171,15 @@ describe('meal log processing', () => {
           }),
         ]);
         expect(inserts).toHaveBeenCalledTimes(1);
+        // Jobs, results and notifications, in one statement that commits on its own.
+        const writes = queries.mock.calls.filter(([sql]) =>
+          /meal_log_jobs|notifications/.test(sql),
+        );
+        expect(writes).toHaveLength(1);
+        expect(writes[0][0]).not.toMatch(/BEGIN|COMMIT/i);
       } finally {
         inserts.mockRestore();
+        queries.mockRestore();
       }
       expect(
         await app.dataSource.query(
@@ -180,6 +193,14 @@ describe('meal log processing', () => {
         { user_id: 'group-b', seq: 1, meal_log_id: ids[1], event: 'meal_log.failed' },
       ]);
       expect((await statusOf(app.dataSource, ids[1])).error).toBe('no');
+      // Each notification carries the log exactly as it is stored (and served by REST).
+      for (const id of [ids[0], ids[1], ids[3]]) {
+        const [{ data, user_id }] = await app.dataSource.query<
+          { data: unknown; user_id: string }[]
+        >(`SELECT data, user_id FROM notifications WHERE meal_log_id = $1`, [id]);
+        const stored = await api(app, user_id).get(`/api/v1/meal-logs/${id}`).expect(200);
+        expect(data).toEqual(stored.body);
+      }
       // Only the current attempt's result counts.
       expect(await statusOf(app.dataSource, ids[3])).toMatchObject({
         status: 'failed',

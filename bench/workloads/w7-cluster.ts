@@ -20,7 +20,7 @@ import { durationMsFor, sessionsFor, Workload } from './workload';
 const TARGET_P99_MS = 20;
 const TARGET_RATE = 1_000;
 /**
- * Jobs in flight on A. Results are committed in groups, so many in flight cost few transactions;
+ * Jobs in flight on A. Results are committed in groups, so many in flight cost few statements;
  * 32 left a backlog at 1,000/s. With 100, every group was all of them and the next claim waited
  * for its commit (about 700/s on a busy day); 200 lets one group be claimed and analysed while
  * the other commits (942/s).
@@ -389,11 +389,11 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
       check('0 lost', mine.lost, mine.lost === 0, 0),
     ],
     notes: [
-      `A (server core) runs the workers (JOB_CONCURRENCY=${JOB_CONCURRENCY}) and the phones; B (load core, shared with the load generators) only holds the tablets. Latency is from the MealLog’s completedAt (set by the completion's UPDATE, before its commit) to the frame arriving at the client.`,
+      `A (server core) runs the workers (JOB_CONCURRENCY=${JOB_CONCURRENCY}) and the phones; B (load core, shared with the load generators) only holds the tablets. Latency is from the MealLog’s completedAt (stamped by A as it sends the completion’s statement, which commits on its own) to the frame arriving at the client.`,
       'Meal logs are queued straight into PostgreSQL (what a POST leaves behind) at the steady rate: W7 measures the path from the worker onwards; REST ingress is W3’s and W4’s subject, and on two cores its CPU would come out of the pipeline under test.',
       'The baseline (bare ws + Redis, run after MealPulse on the same machine) is the bare `ws` server as two instances: A inserts each group of completed meal logs in one autocommit statement (completed_at stamped in the statement that commits), publishes the group’s pre-serialised frames once to B without any routing read, and writes them to its phones; B writes them to its tablets. No analysis, outbox row, sequence row (seqs counted in memory), presence lease or acknowledgement write, and the meal logs are produced inside A rather than queued by the orchestrator on the load core: the floor for this path on this machine.',
       'Waiting for a core: the time the instance’s main thread was runnable but not running (the kernel’s /proc/<pid>/schedstat), as a share of the posting window. PostgreSQL, Redis and the load generators share the two cores with the instances; every reply or frame an instance waits for can wait that long again.',
-      "Lease commands are pipelined once per REDIS_PRESENCE_FLUSH_INTERVAL_MS (one script call per session that showed life in the interval, whatever its number of frames), never a round trip per ping; the two reads per notification are the user's session placements read as the completion's transaction begins (routing, and the online count recorded on the notification) and once more after the commit (for sessions opened meanwhile).",
+      "Lease commands are pipelined once per REDIS_PRESENCE_FLUSH_INTERVAL_MS (one script call per session that showed life in the interval, whatever its number of frames), never a round trip per ping; the two reads per notification are the user's session placements read just before the completion's statement (routing, and the online count recorded on the notification) and once more after the commit (for sessions opened meanwhile).",
     ],
   };
 }

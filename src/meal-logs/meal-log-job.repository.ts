@@ -1,13 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { ComposedStatement } from '../database/composed-statement';
+import type { MealType } from './meal-log.view';
 
 export interface ClaimedJob {
   mealLogId: string;
   /** 1 for the first try; also the fence a result must present to be accepted. */
   attempt: number;
-  /** The log's owner and text, claimed along with the job to save the worker a round trip. */
+  /**
+   * The log's owner and what its view shows besides the result, claimed along with the job: the
+   * worker needs no round trip to read them, and the result's notification is built from them.
+   */
   userId: string;
   text: string;
+  mealType: MealType | null;
+  loggedAt: string;
+  createdAt: string;
 }
 
 /** One attempt at one job: two attempts at the same meal log are different keys. */
@@ -31,7 +39,15 @@ export class MealLogJobRepository {
    */
   async claimNextJobs(limit: number, leaseMs: number, workerId: string): Promise<ClaimedJob[]> {
     const rows = await this.dataSource.query<
-      { meal_log_id: string; attempts: number; user_id: string; text: string }[]
+      {
+        meal_log_id: string;
+        attempts: number;
+        user_id: string;
+        text: string;
+        meal_type: MealType | null;
+        logged_at: Date;
+        created_at: Date;
+      }[]
     >(
       `WITH due AS (
          SELECT meal_log_id FROM meal_log_jobs
@@ -48,10 +64,11 @@ export class MealLogJobRepository {
          WHERE job.meal_log_id = due.meal_log_id
          RETURNING job.meal_log_id, job.attempts
        )
-       SELECT claimed.meal_log_id, claimed.attempts, log.user_id, log.text
+       SELECT claimed.meal_log_id, claimed.attempts, log.*
        FROM claimed
        CROSS JOIN LATERAL (
-         SELECT user_id, text FROM meal_logs WHERE id = claimed.meal_log_id LIMIT 1
+         SELECT user_id, text, meal_type, logged_at, created_at
+         FROM meal_logs WHERE id = claimed.meal_log_id LIMIT 1
        ) AS log`,
       [limit, leaseMs, workerId],
     );
@@ -60,24 +77,27 @@ export class MealLogJobRepository {
       attempt: row.attempts,
       userId: row.user_id,
       text: row.text,
+      mealType: row.meal_type,
+      loggedAt: row.logged_at.toISOString(),
+      createdAt: row.created_at.toISOString(),
     }));
   }
 
   /**
-   * Removes finished jobs, but only for the attempts that hold them: a worker whose lease expired
-   * and whose job was re-claimed does not get its job back in the result, and must not record
-   * its result. Returns the attempts that held their job, as `attemptKey`s.
+   * Adds to `statement` the removal of finished jobs, but only for the attempts that hold them: a
+   * worker whose lease expired and whose job was re-claimed does not get its job back, and must
+   * not record its result. Returns the part listing the `meal_log_id`s of the attempts that held
+   * their job.
    */
-  async finish(manager: EntityManager, jobs: ClaimedJob[]): Promise<Set<string>> {
-    const [rows] = await manager.query<[{ meal_log_id: string; attempts: number }[], number]>(
+  finishIn(statement: ComposedStatement, jobs: ClaimedJob[]): string {
+    return statement.with(
+      'finished_jobs',
       `DELETE FROM meal_log_jobs AS job
-       USING unnest($1::uuid[], $2::int[]) AS attempt(meal_log_id, attempts)
+       USING unnest(${statement.bind(jobs.map((job) => job.mealLogId))}::uuid[],
+                    ${statement.bind(jobs.map((job) => job.attempt))}::int[])
+         AS attempt(meal_log_id, attempts)
        WHERE job.meal_log_id = attempt.meal_log_id AND job.attempts = attempt.attempts
-       RETURNING job.meal_log_id, job.attempts`,
-      [jobs.map((job) => job.mealLogId), jobs.map((job) => job.attempt)],
-    );
-    return new Set(
-      rows.map((row) => attemptKey({ mealLogId: row.meal_log_id, attempt: row.attempts })),
+       RETURNING job.meal_log_id`,
     );
   }
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { ComposedStatement } from '../database/composed-statement';
 import type { MealLogView } from './meal-log.view';
 
 export type MealLogOutcomeName = 'meal_log.completed' | 'meal_log.failed';
@@ -11,25 +11,41 @@ export interface MealLogOutcome {
   mealLog: MealLogView;
 }
 
+/** What a listener added to a group's statement, and what it does once that has committed. */
+export interface OutcomeWrite {
+  /** The statement part whose rows come back to `committed`. */
+  part: string;
+  /** Called with the part's rows (JSON objects) after the statement committed. */
+  committed(rows: unknown[]): void;
+}
+
 /**
- * Reacts to outcomes. `prepare` (optional) runs as a group's transaction begins, with the users
- * whose results it carries, and starts what does not depend on the transaction; what it returns
- * comes back to `onOutcomes`. `onOutcomes` runs inside the transaction that commits the results
- * (several at once: results are committed in groups), so what it writes commits or rolls back
- * with them; the function it may return runs once that transaction has committed.
+ * Reacts to outcomes. `prepare` runs first, with the users whose results a group carries, for
+ * what the writes need and does not depend on them (a lookup). `writeWith` adds the listener's
+ * writes to the statement that records the group's results, reading the ids of the meal logs it
+ * actually records from the part `recorded` (`id`): they commit together or not at all.
  */
-export interface MealLogOutcomeListener<Prepared = undefined> {
-  prepare?(userIds: string[]): Prepared;
-  onOutcomes(
+export interface MealLogOutcomeListener<Prepared> {
+  prepare(userIds: string[]): Promise<Prepared>;
+  writeWith(
+    statement: ComposedStatement,
     outcomes: MealLogOutcome[],
-    manager: EntityManager,
+    recorded: string,
     prepared: Prepared,
-  ): Promise<(() => void) | void>;
+  ): OutcomeWrite;
 }
 
 /** What each listener prepared for one group, in listener order. */
 export interface PreparedOutcomes {
   readonly prepared: unknown[];
+}
+
+/** What the listeners added to one group's statement. */
+export interface OutcomeWrites {
+  /** The parts whose rows `committed` needs, in order. */
+  readonly parts: string[];
+  /** Once the statement committed: the rows of `parts`, and the ids of the logs it recorded. */
+  committed(rows: unknown[][], recorded: ReadonlySet<string>): void;
 }
 
 /**
@@ -45,32 +61,40 @@ export class MealLogOutcomePublisher {
     this.listeners.push(listener);
   }
 
-  /** Call before the results' transaction, with the users whose results it may carry. */
-  prepare(userIds: string[]): PreparedOutcomes {
-    return { prepared: this.listeners.map((listener) => listener.prepare?.(userIds)) };
+  /** Call before building the results' statement, with the users whose results it carries. */
+  async prepare(userIds: string[]): Promise<PreparedOutcomes> {
+    return {
+      prepared: await Promise.all(this.listeners.map((listener) => listener.prepare(userIds))),
+    };
   }
 
-  /** Call inside the results' transaction; call what it returns after the commit. */
-  async publishInTransaction(
+  /** Adds the listeners' writes to the results' statement; call `committed` once it has run. */
+  writeWith(
+    statement: ComposedStatement,
     outcomes: MealLogOutcome[],
-    manager: EntityManager,
+    recorded: string,
     { prepared }: PreparedOutcomes,
-  ): Promise<() => void> {
-    if (outcomes.length === 0) return () => undefined;
-    const afterCommit: (() => void)[] = [];
-    for (const [i, listener] of this.listeners.entries()) {
-      const then = await listener.onOutcomes(outcomes, manager, prepared[i]);
-      if (then) afterCommit.push(then);
-    }
-    return () => {
-      // Pushes first: a log line is a write to stdout, and a group's lines would delay them.
-      for (const then of afterCommit) then();
-      for (const outcome of outcomes) {
-        this.logger.log(
-          { mealLogId: outcome.mealLog.id, userId: outcome.userId, status: outcome.mealLog.status },
-          outcome.name,
-        );
-      }
+  ): OutcomeWrites {
+    const writes = this.listeners.map((listener, i) =>
+      listener.writeWith(statement, outcomes, recorded, prepared[i]),
+    );
+    return {
+      parts: writes.map((write) => write.part),
+      committed: (rows, recordedIds) => {
+        // Pushes first: a log line is a write to stdout, and a group's lines would delay them.
+        writes.forEach((write, i) => write.committed(rows[i]));
+        for (const outcome of outcomes) {
+          if (!recordedIds.has(outcome.mealLog.id)) continue;
+          this.logger.log(
+            {
+              mealLogId: outcome.mealLog.id,
+              userId: outcome.userId,
+              status: outcome.mealLog.status,
+            },
+            outcome.name,
+          );
+        }
+      },
     };
   }
 }

@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
-import { attemptKey, ClaimedJob, MealLogJobRepository } from './meal-log-job.repository';
+import { ComposedStatement } from '../database/composed-statement';
+import { ClaimedJob, MealLogJobRepository } from './meal-log-job.repository';
 import { MealLogOutcome, MealLogOutcomePublisher } from './meal-log-outcome.publisher';
-import { MealLogRepository, MealLogResult } from './meal-log.repository';
+import { MealLogRepository, MealLogResult, recordedView } from './meal-log.repository';
 
-/** Results per transaction, at most: one statement's arrays stay small. */
+/** Results per statement, at most: its arrays stay small. */
 const MAX_BATCH = 200;
 
 interface PendingResult {
@@ -16,14 +17,14 @@ interface PendingResult {
 }
 
 /**
- * Commits results together (group commit): while one transaction is in flight, the results that
- * arrive wait and go together in the next one. A result never waits for a timer, only for the
- * commit before it; and a transaction costs the same handful of round trips for one result or a
- * hundred, which on a busy machine is what bounds the completions per second.
+ * Commits results together (group commit): while one group's statement is in flight, the results
+ * that arrive wait and go together in the next one. A result never waits for a timer, only for
+ * the commit before it; and a statement costs one round trip for one result or a hundred, which
+ * on a busy machine is what bounds the completions per second.
  *
- * Each transaction removes the jobs (fenced on the attempt number: a worker whose lease expired
- * has its result dropped, not written over the newer attempt), records the results, and lets the
- * outcome's listeners write what they derive (the notifications) before it commits.
+ * Each statement removes the jobs (fenced on the attempt number: a worker whose lease expired
+ * has its result dropped, not written over the newer attempt), records the results, and writes
+ * what the outcome's listeners derive from them (the notifications).
  */
 @Injectable()
 export class MealLogResultWriter {
@@ -57,42 +58,11 @@ export class MealLogResultWriter {
     }
   }
 
-  private async commit(batch: PendingResult[]): Promise<void> {
-    let afterCommit: () => void;
-    // Listeners' reads (who is online) run alongside the transaction's first statements instead
-    // of between the results' UPDATE, which stamps completedAt, and the commit.
-    const prepared = this.outcomes.prepare([...new Set(batch.map((p) => p.job.userId))]);
+  private async commit(group: PendingResult[]): Promise<void> {
+    const batch = this.withoutSupersededAttempts(group);
+    let committed: () => void;
     try {
-      afterCommit = await this.dataSource.transaction(async (manager) => {
-        const held = await this.jobs.finish(
-          manager,
-          batch.map((p) => p.job),
-        );
-        const current = batch.filter((p) => held.has(attemptKey(p.job)));
-        for (const { job } of batch.filter((p) => !held.has(attemptKey(p.job)))) {
-          this.logger.warn(
-            { mealLogId: job.mealLogId, attempt: job.attempt },
-            'stale attempt discarded',
-          );
-        }
-        if (current.length === 0) return () => undefined;
-        const recorded = new Map(
-          (
-            await this.mealLogs.recordResults(
-              manager,
-              current.map((p) => p.result),
-            )
-          ).map((mealLog) => [mealLog.id, mealLog]),
-        );
-        // In the order the results came, which is the order of each user's seqs.
-        const outcomes: MealLogOutcome[] = current.flatMap(({ job }) => {
-          const mealLog = recorded.get(job.mealLogId);
-          if (!mealLog) return [];
-          const name = mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed';
-          return [{ name, userId: job.userId, mealLog }];
-        });
-        return this.outcomes.publishInTransaction(outcomes, manager, prepared);
-      });
+      committed = await this.write(batch);
     } catch (error) {
       // One bad result must not sink the others: a batch failing for any reason but an outage
       // is tried again one result at a time.
@@ -110,10 +80,75 @@ export class MealLogResultWriter {
     }
     for (const pending of batch) pending.committed();
     try {
-      afterCommit();
+      committed();
     } catch (error) {
       // Committed all the same: replay and re-push deliver what the pushes did not.
       this.logger.error({ err: error }, 'after-commit work failed');
     }
+  }
+
+  /**
+   * Removes the jobs, records the results and lets the outcome's listeners write what they derive
+   * (the notifications), all in one statement: `completedAt` is stamped as it is sent, and the
+   * statement commits on its own, so no further round trip stands between the stamp and the
+   * pushes. Returns what to run once it has committed.
+   */
+  private async write(batch: PendingResult[]): Promise<() => void> {
+    // Listeners' lookups (who is online) go first: their answers are part of the statement.
+    const prepared = await this.outcomes.prepare([...new Set(batch.map((p) => p.job.userId))]);
+    const completedAt = new Date();
+    const statement = new ComposedStatement();
+    const finished = this.jobs.finishIn(
+      statement,
+      batch.map((p) => p.job),
+    );
+    const recorded = this.mealLogs.recordResultsIn(
+      statement,
+      batch.map((p) => p.result),
+      finished,
+      completedAt,
+    );
+    // In the order the results came, which is the order of each user's seqs.
+    const outcomes: MealLogOutcome[] = batch.map(({ job, result }) => {
+      const mealLog = recordedView(job, result, completedAt);
+      const name = mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed';
+      return { name, userId: job.userId, mealLog };
+    });
+    const writes = this.outcomes.writeWith(statement, outcomes, recorded, prepared);
+    const [recordedRows, ...written] = await statement.collect(this.dataSource, [
+      recorded,
+      ...writes.parts,
+    ]);
+    const recordedIds = new Set((recordedRows as { id: string }[]).map((row) => row.id));
+    for (const { job } of batch.filter((p) => !recordedIds.has(p.job.mealLogId))) {
+      this.logger.warn(
+        { mealLogId: job.mealLogId, attempt: job.attempt },
+        'stale attempt discarded',
+      );
+    }
+    return () => writes.committed(written, recordedIds);
+  }
+
+  /**
+   * Of two attempts at one meal log in a group, only the later can still hold the job (each claim
+   * takes the next attempt number): the earlier is dropped here, so a statement records each log
+   * at most once. Whether the later one still holds the job, the statement's fence decides.
+   */
+  private withoutSupersededAttempts(group: PendingResult[]): PendingResult[] {
+    const latest = new Map<string, PendingResult>();
+    for (const pending of group) {
+      const other = latest.get(pending.job.mealLogId);
+      if (other && other.job.attempt > pending.job.attempt) continue;
+      latest.set(pending.job.mealLogId, pending);
+    }
+    return group.filter((pending) => {
+      if (latest.get(pending.job.mealLogId) === pending) return true;
+      this.logger.warn(
+        { mealLogId: pending.job.mealLogId, attempt: pending.job.attempt },
+        'stale attempt discarded',
+      );
+      pending.committed();
+      return false;
+    });
   }
 }

@@ -57,7 +57,7 @@ export class MealLogProcessor {
 
   /**
    * Commits the result with the job's removal and whatever the outcome's listeners record (the
-   * notification), together, in the result writer's next transaction.
+   * notification), together, in the result writer's next statement.
    */
   private async finish(job: ClaimedJob, result: AttemptResult): Promise<void> {
     try {

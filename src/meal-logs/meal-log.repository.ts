@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { KeysetCursor } from '../common/pagination';
+import type { ComposedStatement } from '../database/composed-statement';
 import type { MealAnalysis } from '../meal-analysis/meal-analysis.types';
+import type { ClaimedJob } from './meal-log-job.repository';
 import type { MealLogStatus, MealLogView, MealType } from './meal-log.view';
 
 interface MealLogRow {
@@ -34,6 +36,36 @@ export type AttemptResult =
   { kind: 'analysed'; analysis: MealAnalysis } | { kind: 'failed'; error: string };
 
 export type MealLogResult = { mealLogId: string } & AttemptResult;
+
+function statusOf(result: AttemptResult): MealLogStatus {
+  return result.kind === 'analysed' ? 'completed' : 'failed';
+}
+
+/**
+ * The view of a meal log once `result` is recorded for the claimed `job` at `completedAt`: what
+ * the recording writes, so it need not be read back. A log being processed has no analysis yet
+ * (only the recording writes one), so a failed log's view has none either.
+ */
+export function recordedView(
+  job: ClaimedJob,
+  result: AttemptResult,
+  completedAt: Date,
+): MealLogView {
+  const analysis = result.kind === 'analysed' ? result.analysis : null;
+  return {
+    id: job.mealLogId,
+    status: statusOf(result),
+    text: job.text,
+    mealType: job.mealType,
+    loggedAt: job.loggedAt,
+    createdAt: job.createdAt,
+    completedAt: completedAt.toISOString(),
+    items: analysis?.items ?? [],
+    totals: analysis?.totals ?? null,
+    unrecognized: analysis?.unrecognized ?? [],
+    error: result.kind === 'failed' ? result.error : null,
+  };
+}
 
 /** A jsonb array element: JSON text, or NULL for "no value". */
 function json(value: unknown): string | null {
@@ -116,47 +148,38 @@ export class MealLogRepository {
   }
 
   /**
-   * Records results in one statement: a completed log gets its analysis, a failed one its error
-   * (keeping whatever items it had). Only logs still `processing` change. The analysis is not read
-   * back (it is what was just sent): only what the database decides, and a failed log's kept items.
+   * Adds to `statement` the recording of results, for the meal logs listed in `finished` (those
+   * whose attempt held its job): a completed log gets its analysis, a failed one its error. Only
+   * logs still `processing` change, so a result is recorded at most once. Returns the part
+   * listing the recorded logs' `id`s.
    */
-  async recordResults(manager: EntityManager, results: MealLogResult[]): Promise<MealLogView[]> {
+  recordResultsIn(
+    statement: ComposedStatement,
+    results: MealLogResult[],
+    finished: string,
+    completedAt: Date,
+  ): string {
     const analysed = (r: MealLogResult) => (r.kind === 'analysed' ? r.analysis : null);
-    const [rows] = await manager.query<[MealLogRow[], number]>(
+    const column = <T>(value: (r: MealLogResult) => T) => statement.bind(results.map(value));
+    return statement.with(
+      'recorded_meal_logs',
       `UPDATE meal_logs AS log
        SET status = result.status,
            items = COALESCE(result.items, log.items),
            totals = COALESCE(result.totals, log.totals),
            unrecognized = COALESCE(result.unrecognized, log.unrecognized),
            error = result.error,
-           completed_at = clock_timestamp(),
+           completed_at = ${statement.bind(completedAt)},
            version = log.version + 1
-       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[], $5::jsonb[], $6::text[])
+       FROM unnest(${column((r) => r.mealLogId)}::uuid[], ${column(statusOf)}::text[],
+                   ${column((r) => json(analysed(r)?.items))}::jsonb[],
+                   ${column((r) => json(analysed(r)?.totals))}::jsonb[],
+                   ${column((r) => json(analysed(r)?.unrecognized))}::jsonb[],
+                   ${column((r) => (r.kind === 'failed' ? r.error : null))}::text[])
          AS result(id, status, items, totals, unrecognized, error)
+       JOIN ${finished} AS finished ON finished.meal_log_id = result.id
        WHERE log.id = result.id AND log.status = 'processing'
-       RETURNING log.id, log.user_id, log.status, log.text, log.meal_type, log.logged_at,
-         log.created_at, log.completed_at, log.error,
-         CASE WHEN result.items IS NULL THEN log.items END AS items,
-         CASE WHEN result.totals IS NULL THEN log.totals END AS totals,
-         CASE WHEN result.unrecognized IS NULL THEN log.unrecognized END AS unrecognized`,
-      [
-        results.map((r) => r.mealLogId),
-        results.map((r) => (r.kind === 'analysed' ? 'completed' : 'failed')),
-        results.map((r) => json(analysed(r)?.items)),
-        results.map((r) => json(analysed(r)?.totals)),
-        results.map((r) => json(analysed(r)?.unrecognized)),
-        results.map((r) => (r.kind === 'failed' ? r.error : null)),
-      ],
+       RETURNING log.id`,
     );
-    const analysisOf = new Map(results.map((r) => [r.mealLogId, analysed(r)]));
-    return rows.map((row) => {
-      const analysis = analysisOf.get(row.id);
-      return toView({
-        ...row,
-        items: analysis?.items ?? row.items,
-        totals: analysis?.totals ?? row.totals,
-        unrecognized: analysis?.unrecognized ?? row.unrecognized,
-      });
-    });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { ComposedStatement } from '../database/composed-statement';
 import type { MealLogOutcome } from '../meal-logs/meal-log-outcome.publisher';
 import type { NotificationDeliveryView, NotificationView } from './notification.view';
 
@@ -13,14 +14,6 @@ interface NotificationRow {
   acked_at: Date | null;
   delivery_attempts: number;
   online_sessions_at_creation: number;
-}
-
-/** What the insert of new notifications reads back. */
-interface CreatedRow {
-  id: string;
-  seq: string;
-  created_at: Date;
-  meal_log_id: string;
 }
 
 const COLUMNS = `id, seq, event, data, created_at, delivered_at, acked_at, delivery_attempts,
@@ -54,60 +47,55 @@ export class NotificationRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Writes the notifications of outcomes inside the outcomes' transaction, in one statement. Each
-   * user's sequence row is bumped once by that user's count, and the user's new notifications
-   * take the numbers in between, in the outcomes' order. The bump locks the row until commit, so
-   * a user's notifications commit in seq order; rows are locked in user order, so two
-   * transactions sharing users wait for each other instead of deadlocking.
+   * Adds to `statement` the notifications of the outcomes whose meal logs it records (the part
+   * `recorded`, by `id`), and returns the part listing what they were given (`id`, `seq`,
+   * `meal_log_id`). Each user's sequence row is bumped once by that user's count, and the user's
+   * new notifications take the numbers in between, in the outcomes' order. The bump locks the
+   * row until the statement commits, so a user's notifications commit in seq order; rows are
+   * locked in user order, so two statements sharing users wait for each other instead of
+   * deadlocking. A notification is created when its meal log completes (`completedAt`).
    */
-  async insertForOutcomes(
-    manager: EntityManager,
+  insertForOutcomesIn(
+    statement: ComposedStatement,
     outcomes: { outcome: MealLogOutcome; onlineSessions: number }[],
-  ): Promise<NotificationView[]> {
-    const rows = await manager.query<CreatedRow[]>(
-      `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::uuid[], $5::int[])
-           WITH ORDINALITY AS input(user_id, event, data, meal_log_id, online, ord)
-       ), per_user AS (
-         SELECT user_id, count(*) AS n FROM input GROUP BY user_id
-       ), bumped AS (
-         INSERT INTO notification_sequences AS s (user_id, last_seq)
-         SELECT user_id, n FROM per_user ORDER BY user_id
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = s.last_seq + EXCLUDED.last_seq
-         RETURNING user_id, last_seq
-       ), numbered AS (
-         SELECT input.*,
-                bumped.last_seq - per_user.n
-                  + row_number() OVER (PARTITION BY input.user_id ORDER BY input.ord) AS seq
-         FROM input JOIN bumped USING (user_id) JOIN per_user USING (user_id)
-       ), inserted AS (
-         INSERT INTO notifications
-           (user_id, seq, event, data, meal_log_id, online_sessions_at_creation)
-         SELECT user_id, seq, event, data, meal_log_id, online FROM numbered
-         RETURNING id, seq, created_at, meal_log_id, user_id
-       )
-       SELECT id, seq, created_at, meal_log_id FROM inserted ORDER BY user_id, seq`,
-      [
-        outcomes.map((o) => o.outcome.userId),
-        outcomes.map((o) => o.outcome.name),
-        outcomes.map((o) => JSON.stringify(o.outcome.mealLog)),
-        outcomes.map((o) => o.outcome.mealLog.id),
-        outcomes.map((o) => o.onlineSessions),
-      ],
+    recorded: string,
+  ): string {
+    const column = <T>(value: (o: (typeof outcomes)[number]) => T) =>
+      statement.bind(outcomes.map(value));
+    const input = statement.with(
+      'notification_input',
+      `SELECT input.* FROM unnest(
+         ${column((o) => o.outcome.userId)}::text[], ${column((o) => o.outcome.name)}::text[],
+         ${column((o) => JSON.stringify(o.outcome.mealLog))}::jsonb[],
+         ${column((o) => o.outcome.mealLog.id)}::uuid[], ${column((o) => o.onlineSessions)}::int[],
+         ${column((o) => o.outcome.mealLog.completedAt)}::timestamptz[]
+       ) WITH ORDINALITY AS input(user_id, event, data, meal_log_id, online, created_at, ord)
+       JOIN ${recorded} AS recorded ON recorded.id = input.meal_log_id`,
     );
-    // The data is what was just sent: reading it back would cost PostgreSQL and this process a
-    // jsonb round trip per notification, between the results' UPDATE and the commit.
-    const outcomeOf = new Map(outcomes.map(({ outcome }) => [outcome.mealLog.id, outcome]));
-    return rows.map((row) => {
-      const outcome = outcomeOf.get(row.meal_log_id)!;
-      return {
-        id: row.id,
-        seq: Number(row.seq),
-        event: outcome.name,
-        data: outcome.mealLog,
-        createdAt: row.created_at.toISOString(),
-      };
-    });
+    const perUser = statement.with(
+      'notification_counts',
+      `SELECT user_id, count(*) AS n FROM ${input} GROUP BY user_id`,
+    );
+    const bumped = statement.with(
+      'notification_sequences_bumped',
+      `INSERT INTO notification_sequences AS s (user_id, last_seq)
+       SELECT user_id, n FROM ${perUser} ORDER BY user_id
+       ON CONFLICT (user_id) DO UPDATE SET last_seq = s.last_seq + EXCLUDED.last_seq
+       RETURNING user_id, last_seq`,
+    );
+    return statement.with(
+      'notifications_inserted',
+      `INSERT INTO notifications
+         (user_id, seq, event, data, meal_log_id, online_sessions_at_creation, created_at)
+       SELECT input.user_id,
+              bumped.last_seq - counts.n
+                + row_number() OVER (PARTITION BY input.user_id ORDER BY input.ord),
+              input.event, input.data, input.meal_log_id, input.online, input.created_at
+       FROM ${input} AS input
+       JOIN ${bumped} AS bumped USING (user_id)
+       JOIN ${perUser} AS counts USING (user_id)
+       RETURNING id, seq, meal_log_id`,
+    );
   }
 
   /** One page of a replay, in seq order, strictly after `afterSeq`. */

@@ -1,10 +1,11 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { ComposedStatement } from '../database/composed-statement';
 import { Metrics } from '../metrics/metrics';
 import {
   MealLogOutcome,
   MealLogOutcomeListener,
   MealLogOutcomePublisher,
+  OutcomeWrite,
 } from '../meal-logs/meal-log-outcome.publisher';
 import type { LiveSession } from '../presence/live-session';
 import { ClusterBus } from '../cluster/cluster-bus.port';
@@ -16,6 +17,13 @@ import { NotificationDelivery } from './notification-delivery';
 import { NotificationRepository } from './notification.repository';
 import type { NotificationView, UserNotification } from './notification.view';
 
+/** What the insert of new notifications gives back, per notification. */
+interface CreatedRow {
+  id: string;
+  seq: number;
+  meal_log_id: string;
+}
+
 /** Where one new notification has gone. */
 interface Route extends UserNotification {
   pushedHere: boolean;
@@ -25,12 +33,12 @@ interface Route extends UserNotification {
 
 /**
  * The rule "notify the user when a meal log finishes": every outcome becomes a notification row
- * in the transaction that commits the result (whether or not anyone is online), is pushed to
+ * in the statement that records the result (whether or not anyone is online), is pushed to
  * every live session once committed, and is replayed to sessions that open later.
  */
 @Injectable()
 export class NotificationsService
-  implements MealLogOutcomeListener<Promise<Map<string, SessionPlacement[]>>>, OnModuleInit
+  implements MealLogOutcomeListener<Map<string, SessionPlacement[]>>, OnModuleInit
 {
   private readonly logger = new Logger(NotificationsService.name);
 
@@ -56,9 +64,8 @@ export class NotificationsService
   }
 
   /**
-   * Where the group's users are connected, read while the transaction starts. Never rejects: the
-   * transaction may end without awaiting it, and a failed lookup only means no push now (replay
-   * and re-push deliver).
+   * Where the group's users are connected, read before its statement. Never rejects: a failed
+   * lookup only means no push now (replay and re-push deliver).
    */
   prepare(userIds: string[]): Promise<Map<string, SessionPlacement[]>> {
     return this.presence.placementsOfUsers(userIds).catch((error: unknown) => {
@@ -67,30 +74,44 @@ export class NotificationsService
     });
   }
 
-  async onOutcomes(
+  writeWith(
+    statement: ComposedStatement,
     outcomes: MealLogOutcome[],
-    manager: EntityManager,
-    placements: Promise<Map<string, SessionPlacement[]>>,
-  ): Promise<() => void> {
+    recorded: string,
+    atCreation: Map<string, SessionPlacement[]>,
+  ): OutcomeWrite {
     // Presence only decides whether to push now; the notifications exist either way.
-    const atCreation = await placements;
-    const notifications = await this.notifications.insertForOutcomes(
-      manager,
+    const part = this.notifications.insertForOutcomesIn(
+      statement,
       outcomes.map((outcome) => ({
         outcome,
         onlineSessions: atCreation.get(outcome.userId)?.length ?? 0,
       })),
+      recorded,
     );
-    const ownerOf = new Map(outcomes.map((o) => [o.mealLog.id, o.userId]));
-    const created = notifications.map((notification) => ({
-      userId: ownerOf.get(notification.data.id)!,
-      notification,
-    }));
-    return () => {
-      this.metrics.notificationsCreated.inc(notifications.length);
-      this.push(created, Date.now(), atCreation).catch((error: unknown) =>
-        this.logger.error({ err: error }, 'push failed; replay and re-push will deliver'),
-      );
+    return {
+      part,
+      committed: (rows) => {
+        const committedAt = Date.now();
+        const outcomeOf = new Map(outcomes.map((outcome) => [outcome.mealLog.id, outcome]));
+        // The data is what was just written: reading it back would cost PostgreSQL and this
+        // process a jsonb round trip per notification.
+        const created = (rows as CreatedRow[]).map(({ id, seq, meal_log_id }) => {
+          const { name, userId, mealLog } = outcomeOf.get(meal_log_id)!;
+          const notification = {
+            id,
+            seq: Number(seq),
+            event: name,
+            data: mealLog,
+            createdAt: mealLog.completedAt!,
+          };
+          return { userId, notification };
+        });
+        this.metrics.notificationsCreated.inc(created.length);
+        this.push(created, committedAt, atCreation).catch((error: unknown) =>
+          this.logger.error({ err: error }, 'push failed; replay and re-push will deliver'),
+        );
+      },
     };
   }
 
