@@ -31,6 +31,30 @@ async function pendingJobs(dataSource: DataSource): Promise<number> {
   return row.n;
 }
 
+/** Every statement run through `dataSource`, on any of its connections, while `fn` runs. */
+async function statementsDuring(dataSource: DataSource, fn: () => Promise<unknown>) {
+  const statements: string[] = [];
+  const create = dataSource.createQueryRunner.bind(dataSource);
+  const spy = jest.spyOn(dataSource, 'createQueryRunner').mockImplementation((mode) => {
+    const runner = create(mode);
+    const query = runner.query.bind(runner) as (
+      sql: string,
+      ...rest: unknown[]
+    ) => Promise<unknown>;
+    runner.query = ((sql: string, ...rest: unknown[]) => {
+      statements.push(sql);
+      return query(sql, ...rest);
+    }) as typeof runner.query;
+    return runner;
+  });
+  try {
+    await fn();
+  } finally {
+    spy.mockRestore();
+  }
+  return statements;
+}
+
 describe('meal log processing', () => {
   describe('retries', () => {
     const analyzer = new FakeAnalyzer(FakeAnalyzer.fail(503));
@@ -136,6 +160,36 @@ describe('meal log processing', () => {
       expect(await pendingJobs(app.dataSource)).toBe(0);
     });
 
+    it('drops the result of an attempt whose job was re-claimed, even alone in its group', async () => {
+      const created = await api(app, 'fenced').post(NATURAL).send({ text: 'pear' }).expect(201);
+      const [stale] = await jobs.claimNextJobs(10, 60_000, 'worker-a');
+      await app.dataSource.query(
+        `UPDATE meal_log_jobs SET available_at = now() - interval '1 second'`,
+      );
+      const [current] = await jobs.claimNextJobs(10, 60_000, 'worker-b');
+      expect(current).toMatchObject({ mealLogId: created.body.id, attempt: stale.attempt + 1 });
+
+      const analysis = await app.app.get(MealAnalyzer).analyze('pear');
+      await app.app
+        .get(MealLogResultWriter)
+        .record(stale, { mealLogId: stale.mealLogId, kind: 'analysed', analysis });
+      expect(await statusOf(app.dataSource, created.body.id)).toMatchObject({
+        status: 'processing',
+      });
+      expect(await pendingJobs(app.dataSource)).toBe(1);
+      expect(
+        await app.dataSource.query(`SELECT id FROM notifications WHERE user_id = 'fenced'`),
+      ).toEqual([]);
+
+      await app.app
+        .get(MealLogResultWriter)
+        .record(current, { mealLogId: current.mealLogId, kind: 'analysed', analysis });
+      expect(await statusOf(app.dataSource, created.body.id)).toMatchObject({
+        status: 'completed',
+      });
+      expect(await pendingJobs(app.dataSource)).toBe(0);
+    });
+
     it('commits results that finish together in one statement: per-user seqs in order, a stale attempt dropped beside the current one, notifications showing the stored logs', async () => {
       const post = async (userId: string, text: string) =>
         (await api(app, userId).post(NATURAL).send({ text }).expect(201)).body.id as string;
@@ -151,35 +205,35 @@ describe('meal log processing', () => {
       expect([...claimed.keys()].sort()).toEqual([...ids].sort());
       const analysis = await app.app.get(MealAnalyzer).analyze('apple');
       const inserts = jest.spyOn(app.app.get(NotificationRepository), 'insertForOutcomesIn');
-      const queries = jest.spyOn(app.dataSource, 'query');
       try {
         const writer = app.app.get(MealLogResultWriter);
-        await Promise.all([
-          writer.record(claimed.get(ids[0])!, { mealLogId: ids[0], kind: 'analysed', analysis }),
-          writer.record(claimed.get(ids[1])!, { mealLogId: ids[1], kind: 'failed', error: 'no' }),
-          writer.record(claimed.get(ids[2])!, { mealLogId: ids[2], kind: 'analysed', analysis }),
-          // A worker whose lease on this job expired before the current attempt claimed it,
-          // finishing in the same moment as the current attempt.
-          writer.record(
-            { ...claimed.get(ids[3])!, attempt: 0 },
-            { mealLogId: ids[3], kind: 'analysed', analysis },
-          ),
-          writer.record(claimed.get(ids[3])!, {
-            mealLogId: ids[3],
-            kind: 'failed',
-            error: 'the current attempt',
-          }),
-        ]);
-        expect(inserts).toHaveBeenCalledTimes(1);
-        // Jobs, results and notifications, in one statement that commits on its own.
-        const writes = queries.mock.calls.filter(([sql]) =>
-          /meal_log_jobs|notifications/.test(sql),
+        const statements = await statementsDuring(app.dataSource, () =>
+          Promise.all([
+            writer.record(claimed.get(ids[0])!, { mealLogId: ids[0], kind: 'analysed', analysis }),
+            writer.record(claimed.get(ids[1])!, { mealLogId: ids[1], kind: 'failed', error: 'no' }),
+            writer.record(claimed.get(ids[2])!, { mealLogId: ids[2], kind: 'analysed', analysis }),
+            // A worker whose lease on this job expired before the current attempt claimed it,
+            // finishing in the same moment as the current attempt.
+            writer.record(
+              { ...claimed.get(ids[3])!, attempt: 0 },
+              { mealLogId: ids[3], kind: 'analysed', analysis },
+            ),
+            writer.record(claimed.get(ids[3])!, {
+              mealLogId: ids[3],
+              kind: 'failed',
+              error: 'the current attempt',
+            }),
+          ]),
         );
-        expect(writes).toHaveLength(1);
-        expect(writes[0][0]).not.toMatch(/BEGIN|COMMIT/i);
+        expect(inserts).toHaveBeenCalledTimes(1);
+        // Jobs, results and notifications in one statement that commits on its own: no
+        // transaction, no second statement.
+        expect(statements.filter((sql) => /meal_log_jobs|notifications/.test(sql))).toHaveLength(1);
+        expect(statements.filter((sql) => /^(START TRANSACTION|BEGIN|COMMIT)/i.test(sql))).toEqual(
+          [],
+        );
       } finally {
         inserts.mockRestore();
-        queries.mockRestore();
       }
       expect(
         await app.dataSource.query(

@@ -1,4 +1,7 @@
-import type { DataSource } from 'typeorm';
+/** Where a statement runs: a query runner (one connection), or the data source (any). */
+interface Queryable {
+  query(sql: string, params: unknown[]): Promise<unknown>;
+}
 
 /**
  * One SQL statement assembled from parts that different repositories own: each part is a common
@@ -25,17 +28,17 @@ export class ComposedStatement {
   }
 
   /**
-   * Runs the statement and returns the rows of each of `parts`, in order, as JSON objects (one
-   * property per column). Every part runs whether or not it is collected.
+   * Runs the statement on `runner` and returns the rows of each of `parts`, in order, as JSON
+   * objects (one property per column). Every part runs whether or not it is collected.
    */
-  async collect(dataSource: DataSource, parts: string[]): Promise<unknown[][]> {
+  async collect(runner: Queryable, parts: string[]): Promise<unknown[][]> {
     const collected = parts.map(
-      (part) => `(SELECT COALESCE(json_agg(${part}), '[]') FROM ${part})`,
+      (part) => `(SELECT COALESCE(json_agg(part_row), '[]') FROM ${part} AS part_row)`,
     );
-    const [row] = await dataSource.query<{ parts: unknown[][] }[]>(
+    const [row] = (await runner.query(
       `WITH ${this.parts.join(',\n')}\nSELECT json_build_array(${collected.join(', ')}) AS parts`,
       this.params,
-    );
+    )) as { parts: unknown[][] }[];
     return row.parts;
   }
 }

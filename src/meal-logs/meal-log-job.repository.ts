@@ -18,11 +18,6 @@ export interface ClaimedJob {
   createdAt: string;
 }
 
-/** One attempt at one job: two attempts at the same meal log are different keys. */
-export function attemptKey(job: Pick<ClaimedJob, 'mealLogId' | 'attempt'>): string {
-  return `${job.mealLogId}#${job.attempt}`;
-}
-
 @Injectable()
 export class MealLogJobRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -101,7 +96,7 @@ export class MealLogJobRepository {
     );
   }
 
-  /** Releases the job for another attempt after `delayMs` (same fence as `finish`). */
+  /** Releases the job for another attempt after `delayMs` (same fence as `finishIn`). */
   async scheduleRetry(job: ClaimedJob, delayMs: number, error: string): Promise<boolean> {
     const [, updated] = await this.dataSource.query<[unknown[], number]>(
       `UPDATE meal_log_jobs

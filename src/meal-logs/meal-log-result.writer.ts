@@ -89,44 +89,51 @@ export class MealLogResultWriter {
 
   /**
    * Removes the jobs, records the results and lets the outcome's listeners write what they derive
-   * (the notifications), all in one statement: `completedAt` is stamped as it is sent, and the
-   * statement commits on its own, so no further round trip stands between the stamp and the
-   * pushes. Returns what to run once it has committed.
+   * (the notifications), all in one statement that commits on its own: no further round trip
+   * stands between the `completedAt` stamp and the pushes. The stamp is taken once the statement
+   * has its connection, so a wait for one is not counted as time since completion (the re-push
+   * takes notifications older than a few seconds for lost). Returns what to run after the commit.
    */
   private async write(batch: PendingResult[]): Promise<() => void> {
     // Listeners' lookups (who is online) go first: their answers are part of the statement.
     const prepared = await this.outcomes.prepare([...new Set(batch.map((p) => p.job.userId))]);
-    const completedAt = new Date();
-    const statement = new ComposedStatement();
-    const finished = this.jobs.finishIn(
-      statement,
-      batch.map((p) => p.job),
-    );
-    const recorded = this.mealLogs.recordResultsIn(
-      statement,
-      batch.map((p) => p.result),
-      finished,
-      completedAt,
-    );
-    // In the order the results came, which is the order of each user's seqs.
-    const outcomes: MealLogOutcome[] = batch.map(({ job, result }) => {
-      const mealLog = recordedView(job, result, completedAt);
-      const name = mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed';
-      return { name, userId: job.userId, mealLog };
-    });
-    const writes = this.outcomes.writeWith(statement, outcomes, recorded, prepared);
-    const [recordedRows, ...written] = await statement.collect(this.dataSource, [
-      recorded,
-      ...writes.parts,
-    ]);
-    const recordedIds = new Set((recordedRows as { id: string }[]).map((row) => row.id));
-    for (const { job } of batch.filter((p) => !recordedIds.has(p.job.mealLogId))) {
-      this.logger.warn(
-        { mealLogId: job.mealLogId, attempt: job.attempt },
-        'stale attempt discarded',
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      const completedAt = new Date();
+      const statement = new ComposedStatement();
+      const finished = this.jobs.finishIn(
+        statement,
+        batch.map((p) => p.job),
       );
+      const recorded = this.mealLogs.recordResultsIn(
+        statement,
+        batch.map((p) => p.result),
+        finished,
+        completedAt,
+      );
+      // In the order the results came, which is the order of each user's seqs.
+      const outcomes: MealLogOutcome[] = batch.map(({ job, result }) => {
+        const mealLog = recordedView(job, result, completedAt);
+        const name = mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed';
+        return { name, userId: job.userId, mealLog };
+      });
+      const writes = this.outcomes.writeWith(statement, outcomes, recorded, prepared);
+      const [recordedRows, ...written] = await statement.collect(runner, [
+        recorded,
+        ...writes.parts,
+      ]);
+      const recordedIds = new Set((recordedRows as { id: string }[]).map((row) => row.id));
+      for (const { job } of batch.filter((p) => !recordedIds.has(p.job.mealLogId))) {
+        this.logger.warn(
+          { mealLogId: job.mealLogId, attempt: job.attempt },
+          'result not recorded: its attempt no longer holds the job, or the log is finished',
+        );
+      }
+      return () => writes.committed(written, recordedIds);
+    } finally {
+      await runner.release();
     }
-    return () => writes.committed(written, recordedIds);
   }
 
   /**

@@ -94,13 +94,15 @@ export class NotificationsService
       committed: (rows) => {
         const committedAt = Date.now();
         const outcomeOf = new Map(outcomes.map((outcome) => [outcome.mealLog.id, outcome]));
-        // The data is what was just written: reading it back would cost PostgreSQL and this
-        // process a jsonb round trip per notification.
-        const created = (rows as CreatedRow[]).map(({ id, seq, meal_log_id }) => {
+        // In seq order, the order each user's frames must go out in. The data is what was just
+        // written: reading it back would cost PostgreSQL and this process a jsonb round trip per
+        // notification.
+        const inserted = (rows as CreatedRow[]).sort((a, b) => a.seq - b.seq);
+        const created = inserted.map(({ id, seq, meal_log_id }) => {
           const { name, userId, mealLog } = outcomeOf.get(meal_log_id)!;
           const notification = {
             id,
-            seq: Number(seq),
+            seq,
             event: name,
             data: mealLog,
             createdAt: mealLog.completedAt!,
