@@ -19,6 +19,11 @@ export class ComposedStatement {
     return `$${this.params.length}`;
   }
 
+  /** The placeholder of an array holding `value` of each of `rows` (for `unnest`). */
+  bindEach<T>(rows: readonly T[], value: (row: T) => unknown): string {
+    return this.bind(rows.map(value));
+  }
+
   /** Adds `name AS (sql)` and returns `name`, for later parts (and `collect`) to read. */
   with(name: string, sql: string): string {
     if (this.parts.some((part) => part.startsWith(`${name} AS (`)))

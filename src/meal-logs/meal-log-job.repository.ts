@@ -88,8 +88,8 @@ export class MealLogJobRepository {
     return statement.with(
       'finished_jobs',
       `DELETE FROM meal_log_jobs AS job
-       USING unnest(${statement.bind(jobs.map((job) => job.mealLogId))}::uuid[],
-                    ${statement.bind(jobs.map((job) => job.attempt))}::int[])
+       USING unnest(${statement.bindEach(jobs, (job) => job.mealLogId)}::uuid[],
+                    ${statement.bindEach(jobs, (job) => job.attempt)}::int[])
          AS attempt(meal_log_id, attempts)
        WHERE job.meal_log_id = attempt.meal_log_id AND job.attempts = attempt.attempts
        RETURNING job.meal_log_id`,

@@ -160,7 +160,7 @@ export class MealLogRepository {
     completedAt: Date,
   ): string {
     const analysed = (r: MealLogResult) => (r.kind === 'analysed' ? r.analysis : null);
-    const column = <T>(value: (r: MealLogResult) => T) => statement.bind(results.map(value));
+    const column = (value: (r: MealLogResult) => unknown) => statement.bindEach(results, value);
     return statement.with(
       'recorded_meal_logs',
       `UPDATE meal_logs AS log

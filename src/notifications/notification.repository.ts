@@ -60,8 +60,8 @@ export class NotificationRepository {
     outcomes: { outcome: MealLogOutcome; onlineSessions: number }[],
     recorded: string,
   ): string {
-    const column = <T>(value: (o: (typeof outcomes)[number]) => T) =>
-      statement.bind(outcomes.map(value));
+    const column = (value: (o: (typeof outcomes)[number]) => unknown) =>
+      statement.bindEach(outcomes, value);
     const input = statement.with(
       'notification_input',
       `SELECT input.* FROM unnest(
