@@ -147,6 +147,38 @@ describe('WebSocket presence', () => {
         );
       });
 
+      it('counts silence from the welcome: a session whose opening is audited slowly is not swept first', async () => {
+        // The audit's INSERT waits behind a lock; the welcome goes out when the gateway stops
+        // waiting for it (after a second), well past the stale window.
+        const locker = app.dataSource.createQueryRunner();
+        await locker.connect();
+        await locker.startTransaction();
+        let client: WsClient;
+        try {
+          await locker.query('LOCK TABLE ws_sessions IN SHARE MODE');
+          const started = Date.now();
+          client = await WsClient.connect(app.baseUrl, { userId: 'slow-audit', autoPong: false });
+          expect(Date.now() - started).toBeGreaterThan(STALE_AFTER_MS);
+        } finally {
+          await locker.rollbackTransaction();
+          await locker.release();
+        }
+        const { sessionId } = client.frames[0] as unknown as { sessionId: string };
+        const stop = every(100, () => client.socket.ping());
+        try {
+          await expectOnlineThroughout(app, client, 'slow-audit', 3 * STALE_AFTER_MS);
+          // Its opening reached the audit once the lock was gone, as an open session.
+          const [row] = await app.dataSource.query<{ end_reason: string | null }[]>(
+            `SELECT end_reason FROM ws_sessions WHERE session_id = $1`,
+            [sessionId],
+          );
+          expect(row).toEqual({ end_reason: null });
+        } finally {
+          stop();
+          await client.close();
+        }
+      });
+
       it('sweeps a raw TCP peer that completed the handshake and went silent (terminated)', async () => {
         const socket: Socket = tcpConnect(Number(new URL(app.baseUrl).port), '127.0.0.1');
         socket.on('error', () => undefined);

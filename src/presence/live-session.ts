@@ -18,6 +18,11 @@ export interface LiveSession {
   readonly expiresAt: number;
   readonly socket: WebSocket;
   lastSeenAt: number;
+  /**
+   * Whether its `welcome` was sent. Until then its opening is being audited and it is not swept:
+   * a client cannot be expected to ping before it has been welcomed.
+   */
+  welcomed: boolean;
   pings: number;
   /** Set once, by whoever ends the session first; later attempts see it and do nothing. */
   endReason: EndReason | null;

@@ -93,6 +93,7 @@ export class PresenceGateway
     this.armExpiry(session);
     await this.audit.whenRecorded(session, OPEN_AUDIT_WAIT_MS);
     if (session.endReason !== null) return; // closed or replaced while it was being recorded
+    this.presence.welcomed(session);
     sendFrame(
       socket,
       {

@@ -15,7 +15,7 @@ import {
 import { SessionAuditWriter } from './session-audit.writer';
 import { isFresh, isStale } from './staleness';
 
-export type NewSession = Omit<LiveSession, 'lastSeenAt' | 'pings' | 'endReason'>;
+export type NewSession = Omit<LiveSession, 'lastSeenAt' | 'welcomed' | 'pings' | 'endReason'>;
 
 /**
  * Who is connected. This process's sessions live in LocalSessions (with their sockets); every
@@ -56,6 +56,7 @@ export class PresenceService {
     const session: LiveSession = {
       ...input,
       lastSeenAt: input.connectedAt,
+      welcomed: false,
       pings: 0,
       endReason: null,
     };
@@ -66,6 +67,17 @@ export class PresenceService {
     const replaced = previous && this.unregister(previous, 'replaced') ? previous : null;
     if (session.deviceId !== null) void this.replaceOnOtherInstances(session);
     return { session, replaced };
+  }
+
+  /**
+   * The session's `welcome` is being sent: from now on its silence counts. The wait for its
+   * opening to be audited (up to a second) is the server's, not the client's, and with a short
+   * stale window it would otherwise sweep sessions that never had a chance to ping.
+   */
+  welcomed(session: LiveSession): void {
+    session.welcomed = true;
+    session.lastSeenAt = Date.now();
+    this.store.touched(session);
   }
 
   /** A sign of life: the hot path of the whole service, so memory only. */
@@ -100,7 +112,8 @@ export class PresenceService {
   endStale(now = Date.now()): LiveSession[] {
     const stale: LiveSession[] = [];
     for (const session of this.local.all()) {
-      if (isStale(session.lastSeenAt, now, this.config.presence.staleAfterMs)) stale.push(session);
+      if (session.welcomed && isStale(session.lastSeenAt, now, this.config.presence.staleAfterMs))
+        stale.push(session);
     }
     return this.endMany(stale, 'stale');
   }
