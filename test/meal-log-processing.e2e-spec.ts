@@ -170,24 +170,20 @@ describe('meal log processing', () => {
       expect(current).toMatchObject({ mealLogId: created.body.id, attempt: stale.attempt + 1 });
 
       const analysis = await app.app.get(MealAnalyzer).analyze('pear');
-      await app.app
-        .get(MealLogResultWriter)
-        .record(stale, { mealLogId: stale.mealLogId, kind: 'analysed', analysis });
-      expect(await statusOf(app.dataSource, created.body.id)).toMatchObject({
-        status: 'processing',
-      });
-      expect(await pendingJobs(app.dataSource)).toBe(1);
+      const recordAndRead = async (job: ClaimedJob) => {
+        await app.app
+          .get(MealLogResultWriter)
+          .record(job, { mealLogId: job.mealLogId, kind: 'analysed', analysis });
+        return {
+          status: (await statusOf(app.dataSource, created.body.id)).status,
+          jobs: await pendingJobs(app.dataSource),
+        };
+      };
+      expect(await recordAndRead(stale)).toEqual({ status: 'processing', jobs: 1 });
       expect(
         await app.dataSource.query(`SELECT id FROM notifications WHERE user_id = 'fenced'`),
       ).toEqual([]);
-
-      await app.app
-        .get(MealLogResultWriter)
-        .record(current, { mealLogId: current.mealLogId, kind: 'analysed', analysis });
-      expect(await statusOf(app.dataSource, created.body.id)).toMatchObject({
-        status: 'completed',
-      });
-      expect(await pendingJobs(app.dataSource)).toBe(0);
+      expect(await recordAndRead(current)).toEqual({ status: 'completed', jobs: 0 });
     });
 
     it('commits results that finish together in one statement: per-user seqs in order, a stale attempt dropped beside the current one, notifications showing the stored logs', async () => {
