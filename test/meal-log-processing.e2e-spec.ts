@@ -5,6 +5,7 @@ import { ClaimedJob, MealLogJobRepository } from '../src/meal-logs/meal-log-job.
 import { MealLogResultWriter } from '../src/meal-logs/meal-log-result.writer';
 import { NotificationRepository } from '../src/notifications/notification.repository';
 import { startChildApp } from './support/child-app';
+import { statementsDuring } from './support/sql';
 import { expectEventually } from './support/expect-eventually';
 import { FakeAnalyzer } from './support/fake-analyzer';
 import { api } from './support/http-client';
@@ -29,30 +30,6 @@ async function pendingJobs(dataSource: DataSource): Promise<number> {
     `SELECT count(*)::int AS n FROM meal_log_jobs`,
   );
   return row.n;
-}
-
-/** Every statement run through `dataSource`, on any of its connections, while `fn` runs. */
-async function statementsDuring(dataSource: DataSource, fn: () => Promise<unknown>) {
-  const statements: string[] = [];
-  const create = dataSource.createQueryRunner.bind(dataSource);
-  const spy = jest.spyOn(dataSource, 'createQueryRunner').mockImplementation((mode) => {
-    const runner = create(mode);
-    const query = runner.query.bind(runner) as (
-      sql: string,
-      ...rest: unknown[]
-    ) => Promise<unknown>;
-    runner.query = ((sql: string, ...rest: unknown[]) => {
-      statements.push(sql);
-      return query(sql, ...rest);
-    }) as typeof runner.query;
-    return runner;
-  });
-  try {
-    await fn();
-  } finally {
-    spy.mockRestore();
-  }
-  return statements;
 }
 
 describe('meal log processing', () => {
@@ -224,10 +201,12 @@ describe('meal log processing', () => {
         expect(inserts).toHaveBeenCalledTimes(1);
         // Jobs, results and notifications in one statement that commits on its own: no
         // transaction, no second statement.
-        expect(statements.filter((sql) => /meal_log_jobs|notifications/.test(sql))).toHaveLength(1);
-        expect(statements.filter((sql) => /^(START TRANSACTION|BEGIN|COMMIT)/i.test(sql))).toEqual(
-          [],
-        );
+        expect(
+          statements.filter(({ sql }) => /meal_log_jobs|notifications/.test(sql)),
+        ).toHaveLength(1);
+        expect(
+          statements.filter(({ sql }) => /^(START TRANSACTION|BEGIN|COMMIT)/i.test(sql)),
+        ).toEqual([]);
       } finally {
         inserts.mockRestore();
       }

@@ -4,6 +4,7 @@ import { expectEventually } from './support/expect-eventually';
 import { SessionAuditRepository } from '../src/presence/session-audit.repository';
 import { ACTIVITY_CHUNK } from '../src/presence/session-audit.writer';
 import { StaleSessionSweeper } from '../src/presence/stale-session.sweeper';
+import { statementsDuring } from './support/sql';
 import { startTestApp } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
 import { WsClient } from './support/ws-client';
@@ -182,20 +183,15 @@ describe('session lifecycle across process ends', () => {
         [ACTIVITY_CHUNK - named.length],
       );
       const at = new Date(Date.now() - 60_000);
-      const query = jest.spyOn(app.dataSource, 'query');
-      let calls: unknown[][];
-      try {
-        await app.app.get(SessionAuditRepository).flushActivity(
+      const statements = await statementsDuring(app.dataSource, () =>
+        app.app.get(SessionAuditRepository).flushActivity(
           [...named, ...crowd].map(({ session_id }) => ({
             sessionId: session_id,
             lastSeenAt: at.getTime(),
             pings: 7,
           })),
-        );
-        calls = [...query.mock.calls];
-      } finally {
-        query.mockRestore();
-      }
+        ),
+      );
 
       const rows = await app.dataSource.query<
         { user_id: string; pings: number; seen_at_activity: boolean }[]
@@ -216,10 +212,10 @@ describe('session lifecycle across process ends', () => {
       // A full chunk is written by one probe of the primary key per session, not by reading
       // every open session: the plan PostgreSQL makes for exactly the statement that ran. Tested
       // on `ended_at IS NULL`, it reads the open-sessions index; at 500 per chunk, the whole table.
-      const [[sql, parameters]] = calls as [string, unknown[]][];
+      const [{ sql, params }] = statements;
       const [{ 'QUERY PLAN': plan }] = await app.dataSource.query<
         { 'QUERY PLAN': [{ Plan: PlanNode }] }[]
-      >(`EXPLAIN (FORMAT JSON) ${sql}`, parameters);
+      >(`EXPLAIN (FORMAT JSON) ${sql}`, params);
       const scans = planNodes(plan[0].Plan).filter(
         (node) => node['Relation Name'] === 'ws_sessions',
       );

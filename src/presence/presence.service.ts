@@ -13,7 +13,7 @@ import {
   UserSessions,
 } from './presence-store.port';
 import { SessionAuditWriter } from './session-audit.writer';
-import { isFresh, isStale } from './staleness';
+import { isFresh, isSweptAsStale } from './staleness';
 
 export type NewSession = Omit<LiveSession, 'lastSeenAt' | 'welcomed' | 'pings' | 'endReason'>;
 
@@ -112,8 +112,7 @@ export class PresenceService {
   endStale(now = Date.now()): LiveSession[] {
     const stale: LiveSession[] = [];
     for (const session of this.local.all()) {
-      if (session.welcomed && isStale(session.lastSeenAt, now, this.config.presence.staleAfterMs))
-        stale.push(session);
+      if (isSweptAsStale(session, now, this.config.presence.staleAfterMs)) stale.push(session);
     }
     return this.endMany(stale, 'stale');
   }

@@ -1,4 +1,4 @@
-import { isFresh, isStale, latestSeen } from './staleness';
+import { isFresh, isStale, isSweptAsStale, latestSeen } from './staleness';
 
 describe('staleness rules', () => {
   it.each([
@@ -14,6 +14,19 @@ describe('staleness rules', () => {
     ({ lastSeenAt, now, staleAfterMs, fresh }) => {
       expect(isFresh(lastSeenAt, now, staleAfterMs)).toBe(fresh);
       expect(isStale(lastSeenAt, now, staleAfterMs)).toBe(!fresh);
+    },
+  );
+
+  it.each([
+    { welcomed: true, lastSeenAt: 1_000, now: 1_300, swept: true },
+    { welcomed: true, lastSeenAt: 1_000, now: 1_299, swept: false },
+    // waiting for its welcome (its opening being audited): never swept, however long
+    { welcomed: false, lastSeenAt: 1_000, now: 1_300, swept: false },
+    { welcomed: false, lastSeenAt: 1_000, now: 91_000, swept: false },
+  ])(
+    'welcomed: $welcomed, seen at $lastSeenAt, now $now, stale after 300 → swept: $swept',
+    ({ welcomed, lastSeenAt, now, swept }) => {
+      expect(isSweptAsStale({ welcomed, lastSeenAt }, now, 300)).toBe(swept);
     },
   );
 

@@ -10,6 +10,18 @@ export function isStale(lastSeenAt: number, now: number, staleAfterMs: number): 
   return !isFresh(lastSeenAt, now, staleAfterMs);
 }
 
+/**
+ * Whether the sweep ends a session as stale. Its silence counts from its welcome: before it, the
+ * server may still be recording the opening, and the client cannot be expected to ping.
+ */
+export function isSweptAsStale(
+  session: { welcomed: boolean; lastSeenAt: number },
+  now: number,
+  staleAfterMs: number,
+): boolean {
+  return session.welcomed && isStale(session.lastSeenAt, now, staleAfterMs);
+}
+
 /** The most recent sign of life among a user's sessions, or null when there is none. */
 export function latestSeen(lastSeen: Iterable<number>): number | null {
   let latest: number | null = null;
