@@ -9,6 +9,8 @@ import { HttpExceptionFilter } from './common/http-exception.filter';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DevicesModule } from './devices/devices.module';
+import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { loggerOptions } from './logging/logger.options';
 import { MealLogsModule } from './meal-logs/meal-logs.module';
@@ -34,7 +36,9 @@ export class AppModule {
         HealthModule,
         MealLogsModule,
         PresenceModule,
+        DevicesModule,
         NotificationsModule,
+        GatewayModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -51,6 +51,8 @@ describe('admin presence API', () => {
       connectedAt: expect.any(String),
       lastSeenAt: expect.any(String),
       pings: expect.any(Number),
+      appState: 'foreground',
+      appStateChangedAt: null,
       remoteAddress: expect.stringMatching(/127\.0\.0\.1/),
       userAgent: expect.anything(),
     });

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { NotificationPruner } from '../src/notifications/notification.pruner';
+import { LocalSessions } from '../src/presence/local-sessions';
 import { PresenceService } from '../src/presence/presence.service';
 import { startChildApp } from './support/child-app';
 import { expectEventually } from './support/expect-eventually';
@@ -28,7 +29,7 @@ describe('notification durability', () => {
         // Dies the moment a committed notification is about to be pushed.
         {
           DATABASE_URL: database.url,
-          CRASH_AT: 'notifications/notification-delivery#NotificationDelivery.push:before',
+          CRASH_AT: 'notifications/websocket.channel#WebSocketChannel.deliver:before',
         },
         { preload: 'crash-at.js' },
       );
@@ -75,12 +76,12 @@ describe('notification durability', () => {
     it('terminates a session that stopped reading, and replays its notification when it returns', async () => {
       const reader = await WsClient.connect(app.baseUrl, { userId: 'slow-reader' });
       const [session] = app.app.get(PresenceService).localSessionsOf('slow-reader');
+      const socket = app.app.get(LocalSessions).socketOf(session)!;
       // The client stops reading; fill the kernel buffers so the server's own queue grows.
       (reader.socket as unknown as { _socket: { pause(): void } })._socket.pause();
       const filler = Buffer.alloc(1 << 20);
-      for (let i = 0; i < 32 && session.socket.bufferedAmount <= 65_536; i++)
-        session.socket.send(filler);
-      await expectEventually(() => expect(session.socket.bufferedAmount).toBeGreaterThan(65_536), {
+      for (let i = 0; i < 32 && socket.bufferedAmount <= 65_536; i++) socket.send(filler);
+      await expectEventually(() => expect(socket.bufferedAmount).toBeGreaterThan(65_536), {
         timeoutMs: 5_000,
       });
 

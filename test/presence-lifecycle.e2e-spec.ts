@@ -189,6 +189,8 @@ describe('session lifecycle across process ends', () => {
             sessionId: session_id,
             lastSeenAt: at.getTime(),
             pings: 7,
+            appState: 'foreground',
+            appStateChangedAt: null,
           })),
         ),
       );

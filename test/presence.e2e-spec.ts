@@ -1,5 +1,6 @@
 import { connect as tcpConnect, Socket } from 'node:net';
 import { DataSource } from 'typeorm';
+import { LocalSessions } from '../src/presence/local-sessions';
 import { PresenceService } from '../src/presence/presence.service';
 import { expectEventually } from './support/expect-eventually';
 import { api } from './support/http-client';
@@ -195,16 +196,14 @@ describe('WebSocket presence', () => {
         socket.pause(); // never read again: answers neither pings nor the close frame
         const presence = app.app.get(PresenceService);
         const [session] = presence.localSessionsOf('raw-tcp');
+        const serverSocket = app.app.get(LocalSessions).socketOf(session)!;
         await expectEventually(async () => expect(await presence.isOnline('raw-tcp')).toBe(false), {
           timeoutMs: 3_000,
         });
         // The closing handshake never completes, so the server terminates the connection itself.
-        await expectEventually(
-          () => expect(session.socket.readyState).toBe(session.socket.CLOSED),
-          {
-            timeoutMs: 5_000,
-          },
-        );
+        await expectEventually(() => expect(serverSocket.readyState).toBe(serverSocket.CLOSED), {
+          timeoutMs: 5_000,
+        });
         expect(session.endReason).toBe('stale');
         await expectEventually(async () =>
           expect(await endReasonOf(app.dataSource, session.sessionId)).toBe('stale'),

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseClientFrame } from '../../src/realtime/client-frame.parser';
 import { heartbeatSchedule, shardsOfSlot } from '../../src/presence/server-heartbeat';
-import { sendFrame, sendText } from '../../src/realtime/server-frames';
+import { encodeFrame, writeFrame } from '../../src/realtime/server-frames';
 import { answerPresenceQueries } from './presence-queries';
 import { answerProduceRequests } from './produce-requests';
 import { ReferenceCluster } from './reference-cluster';
@@ -47,26 +47,25 @@ function open(ws: WebSocket, userId: string, deviceId: string | null): void {
     presence.touch(session, false);
     const parsed = parseClientFrame(data, isBinary);
     if (!parsed.ok) {
-      sendFrame(
+      writeFrame(
         ws,
-        { type: 'error', code: parsed.code, message: parsed.message },
+        encodeFrame('error', { code: parsed.code, message: parsed.message }),
         MAX_BUFFERED_BYTES,
       );
     } else if (parsed.frame.type === 'ping') {
       presence.touch(session, true);
-      sendFrame(ws, { type: 'pong', ts: Date.now() }, MAX_BUFFERED_BYTES);
+      writeFrame(ws, encodeFrame('pong', { ts: Date.now() }), MAX_BUFFERED_BYTES);
     }
   });
   ws.on('close', () => presence.unregister(session));
-  sendFrame(
+  writeFrame(
     ws,
-    {
-      type: 'welcome',
+    encodeFrame('welcome', {
       sessionId: session.sessionId,
       userId,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       staleAfterMs: config.staleAfterMs,
-    },
+    }),
     MAX_BUFFERED_BYTES,
   );
 }
@@ -89,7 +88,7 @@ answerPresenceQueries(() => presence.summary());
 async function joinCluster(cluster: ReferenceClusterConfig): Promise<void> {
   const joined = await ReferenceCluster.join(cluster, config.port, (userId, frame) => {
     for (const { socket } of presence.sessionsOf(userId))
-      sendText(socket, frame, MAX_BUFFERED_BYTES);
+      writeFrame(socket, { type: 'notification', text: frame }, MAX_BUFFERED_BYTES);
   });
   answerProduceRequests((request) => joined.produce(request));
 }

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { BuiltinMealAnalyzer } from '../../src/meal-analysis/builtin-meal.analyzer';
 import type { MealAnalysis } from '../../src/meal-analysis/meal-analysis.types';
 import type { MealLogView } from '../../src/meal-logs/meal-log.view';
-import { notificationFrame } from '../../src/notifications/notification-delivery';
+import { encodeFrame } from '../../src/realtime/server-frames';
 import type { PostResult } from '../load/meal-poster';
 import { createAtSteadyRate, MEAL_TEXT } from '../load/steady-rate';
 import type { ProduceRequest } from './produce-requests';
@@ -100,13 +100,13 @@ export class ReferenceCluster {
         unrecognized: analysis.unrecognized,
         error: null,
       };
-      const frame = notificationFrame({
+      const frame = encodeFrame('notification', {
         id: row.id,
         seq,
         event: 'meal_log.completed',
         data,
         createdAt: data.completedAt!,
-      });
+      }).text;
       return [row.user_id, frame];
     });
     // A failed publish shows in the report as the peer's lost notifications.

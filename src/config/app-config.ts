@@ -49,6 +49,16 @@ export abstract class AppConfig {
     /** How often notifications never written to a socket are pushed again to online users. */
     readonly repushIntervalMs: number;
   };
+  abstract readonly push: {
+    /** null: APNs is not configured, and nothing is pushed. */
+    readonly apns: ApnsConfig | null;
+    /** A notification no session acknowledged within this long is pushed. */
+    readonly ackDeadlineMs: number;
+    /** How often due pushes are looked for (new ones with no foreground session go at once). */
+    readonly scanIntervalMs: number;
+    /** Rounds of a push that APNs could not take (429, 5xx) before it is given up. */
+    readonly maxAttempts: number;
+  };
   abstract readonly redis: {
     /** `null`: a single instance with in-memory presence; set: instances share presence and deliver across. */
     readonly url: string | null;
@@ -67,4 +77,16 @@ export abstract class AppConfig {
     /** A session whose unsent output exceeds this (a client that stopped reading) is terminated. */
     readonly maxBufferedBytes: number;
   };
+}
+
+/** Token-based APNs authentication and where the provider API is. */
+export interface ApnsConfig {
+  /** The `.p8` signing key's PEM (read from APNS_KEY_FILE at boot; never logged). */
+  readonly keyPem: string;
+  readonly keyId: string;
+  readonly teamId: string;
+  /** The app's bundle id (`apns-topic`). */
+  readonly topic: string;
+  /** Provider API origins by the environment a device token was registered for. */
+  readonly urls: { readonly production: string; readonly sandbox: string };
 }

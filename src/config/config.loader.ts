@@ -1,6 +1,8 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Level } from 'pino';
-import { AppConfig, NodeEnv } from './app-config';
+import { ApnsConfig, AppConfig, NodeEnv } from './app-config';
 
 /**
  * Used only outside production when JWT_SECRET is unset, so `npm start` works on a fresh
@@ -81,6 +83,82 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+const APNS_REQUIRED = ['APNS_KEY_FILE', 'APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_TOPIC'] as const;
+/** Apple's key and team ids: ten characters, capitals and digits. */
+const APPLE_ID = /^[A-Z0-9]{10}$/;
+/** A bundle id, possibly with a suffix such as `.voip`. */
+const BUNDLE_ID = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+/** The provider API's origin; a path, query or credentials in it would be silently ignored. */
+function apnsOrigin(env: Env, name: string): string | null {
+  const value = url(env, name, ['https:']);
+  if (value === null) return null;
+  const parsed = new URL(value);
+  if (parsed.pathname !== '/' || parsed.search || parsed.username || parsed.password) {
+    throw new ConfigError(name, 'must be an origin only (https://host[:port])');
+  }
+  return parsed.origin;
+}
+
+function apnsKey(env: Env): string {
+  const file = raw(env, 'APNS_KEY_FILE')!;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      'APNS_KEY_FILE',
+      `cannot be read (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+  let curve: string | undefined;
+  try {
+    const key = createPrivateKey(pem);
+    curve = key.asymmetricKeyType === 'ec' ? key.asymmetricKeyDetails?.namedCurve : undefined;
+  } catch {
+    curve = undefined;
+  }
+  if (curve !== 'prime256v1') {
+    throw new ConfigError(
+      'APNS_KEY_FILE',
+      'is not a P-256 (ES256) private key in PEM, as a .p8 is',
+    );
+  }
+  return pem;
+}
+
+/** APNs token authentication: all four variables, or none (nothing is pushed). */
+function apns(env: Env): ApnsConfig | null {
+  const given = APNS_REQUIRED.filter((name) => raw(env, name) !== undefined);
+  if (given.length === 0) return null;
+  const missing = APNS_REQUIRED.find((name) => raw(env, name) === undefined);
+  if (missing) {
+    throw new ConfigError(missing, `is required when ${given[0]} is set (APNs needs all four)`);
+  }
+  const keyId = raw(env, 'APNS_KEY_ID')!;
+  if (!APPLE_ID.test(keyId))
+    throw new ConfigError('APNS_KEY_ID', 'must be the 10-character id Apple gave the key');
+  const teamId = raw(env, 'APNS_TEAM_ID')!;
+  if (!APPLE_ID.test(teamId))
+    throw new ConfigError('APNS_TEAM_ID', 'must be the 10-character id of the Apple team');
+  const topic = raw(env, 'APNS_TOPIC')!;
+  if (topic.length > 255 || !BUNDLE_ID.test(topic))
+    throw new ConfigError('APNS_TOPIC', `must be the app's bundle id, got "${topic.slice(0, 64)}"`);
+  const production = apnsOrigin(env, 'APNS_URL');
+  return {
+    keyPem: apnsKey(env),
+    keyId,
+    teamId,
+    topic,
+    urls: {
+      production: production ?? 'https://api.push.apple.com',
+      // An override (a proxy, a test peer) serves both environments unless the sandbox has its own.
+      sandbox:
+        apnsOrigin(env, 'APNS_SANDBOX_URL') ?? production ?? 'https://api.sandbox.push.apple.com',
+    },
+  };
+}
+
 /** Validates the environment into the typed configuration; throws `ConfigError` on the first bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
@@ -147,6 +225,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retentionDays: integer(env, 'NOTIFICATION_RETENTION_DAYS', 30, 1, 3650),
       pruneIntervalMs: integer(env, 'NOTIFICATION_PRUNE_INTERVAL_MS', 3_600_000, 1_000),
       repushIntervalMs: integer(env, 'NOTIFICATION_REPUSH_INTERVAL_MS', 10_000, 100),
+    },
+    push: {
+      apns: apns(env),
+      ackDeadlineMs: integer(env, 'PUSH_ACK_DEADLINE_MS', 4_000, 1),
+      scanIntervalMs: integer(env, 'PUSH_SCAN_INTERVAL_MS', 500, 10),
+      maxAttempts: integer(env, 'PUSH_MAX_ATTEMPTS', 4, 1, 20),
     },
     redis: {
       url: url(env, 'REDIS_URL', ['redis:', 'rediss:']),

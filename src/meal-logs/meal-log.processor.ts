@@ -6,7 +6,7 @@ import { MealAnalyzer } from '../meal-analysis/meal-analyzer.port';
 import { ClaimedJob, MealLogJobRepository } from './meal-log-job.repository';
 import { MealLogResultWriter } from './meal-log-result.writer';
 import type { AttemptResult } from './meal-log.repository';
-import { retryDelayMs } from './retry-policy';
+import { retryDelayMs } from '../common/retry-policy';
 
 /** Decides what one claimed job attempt leads to: completed, failed, or another try later. */
 @Injectable()

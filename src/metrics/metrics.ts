@@ -28,6 +28,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly appStateChanges = new Counter({
+    name: 'mealpulse_ws_app_state_changes_total',
+    help: 'app_state frames that changed a session’s state, by the new state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
   readonly sessionsEnded = new Counter({
     name: 'mealpulse_ws_sessions_ended_total',
     help: 'Sessions ended, by reason',
@@ -53,6 +60,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly notificationsGapFilled = new Counter({
+    name: 'mealpulse_notifications_gap_filled_total',
+    help: 'Notification frames read from the outbox because a later one reached the session first',
+    registers: [this.registry],
+  });
+
   readonly notificationsAcknowledged = new Counter({
     name: 'mealpulse_notifications_acknowledged_total',
     help: 'Notifications marked acknowledged by an ack frame',
@@ -69,6 +82,20 @@ export class Metrics {
     name: 'mealpulse_notification_delivery_ms',
     help: 'Milliseconds from the meal log’s completion commit to the notification frame being written',
     buckets: [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers: [this.registry],
+  });
+
+  readonly pushes = new Counter({
+    name: 'mealpulse_pushes_total',
+    help: 'APNs push attempts, by outcome (sent, rejected, retrying, failed)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pushDelay = new Histogram({
+    name: 'mealpulse_push_delay_ms',
+    help: 'Milliseconds from when a push fell due (creation, or the ack deadline) to APNs’ answer',
+    buckets: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
     registers: [this.registry],
   });
 

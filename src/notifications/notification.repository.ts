@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ComposedStatement } from '../database/composed-statement';
 import type { MealLogOutcome } from '../meal-logs/meal-log-outcome.publisher';
-import type { NotificationDeliveryView, NotificationView } from './notification.view';
+import type { PushPlan, PushReason } from './push-schedule';
+import type {
+  NotificationDeliveryView,
+  NotificationView,
+  PushAttemptStatus,
+  PushAttemptView,
+  UserNotification,
+} from './notification.view';
 
 interface NotificationRow {
   id: string;
@@ -10,14 +17,18 @@ interface NotificationRow {
   event: NotificationView['event'];
   data: NotificationView['data'];
   created_at: Date;
+}
+
+interface DeliveryRow extends NotificationRow {
   delivered_at: Date | null;
   acked_at: Date | null;
   delivery_attempts: number;
   online_sessions_at_creation: number;
+  foreground_sessions_at_creation: number;
+  push_reason: PushReason | null;
 }
 
-const COLUMNS = `id, seq, event, data, created_at, delivered_at, acked_at, delivery_attempts,
-  online_sessions_at_creation`;
+const COLUMNS = `id, seq, event, data, created_at`;
 
 function toView(row: NotificationRow): NotificationView {
   return {
@@ -29,18 +40,40 @@ function toView(row: NotificationRow): NotificationView {
   };
 }
 
-function toDeliveryView(row: NotificationRow): NotificationDeliveryView {
-  return {
-    ...toView(row),
-    deliveredAt: row.delivered_at?.toISOString() ?? null,
-    ackedAt: row.acked_at?.toISOString() ?? null,
-    deliveryAttempts: row.delivery_attempts,
-    onlineSessionsAtCreation: row.online_sessions_at_creation,
-  };
+/** One new notification, with what the results' writer knew of its user at creation. */
+export interface NewNotification {
+  outcome: MealLogOutcome;
+  onlineSessions: number;
+  foregroundSessions: number;
+  push: PushPlan | null;
 }
 
-/** Which notifications a session replays on open. */
-export type ReplayFrom = { kind: 'unacknowledged' } | { kind: 'after'; seq: number };
+/** Which of a user's notifications one read for a session returns. */
+export interface SessionRead {
+  /** Strictly after this seq. */
+  after: number;
+  /** Strictly before this seq; null: up to the newest. */
+  before: number | null;
+  /** Only those nobody has acknowledged (a replay on open without `after`). */
+  unackedOnly: boolean;
+}
+
+/** A notification claimed for a push by this instance (see `claimDuePushes`). */
+export interface ClaimedPush extends UserNotification {
+  /** Claims so far, this one included. */
+  attempt: number;
+  reason: PushReason;
+  /** Devices whose push is settled (sent, or refused for good): not pushed to again. */
+  settledDevices: string[];
+}
+
+/** What one round of pushes did for one notification. */
+export interface PushRound {
+  notificationId: string;
+  attempts: { deviceId: string; at: Date; status: PushAttemptStatus; reason: string | null }[];
+  /** When to try the unsettled devices again; null: nothing more to push. */
+  retryAt: Date | null;
+}
 
 @Injectable()
 export class NotificationRepository {
@@ -51,25 +84,30 @@ export class NotificationRepository {
    * `recorded`, by `id`), and returns the part listing what they were given (`id`, `seq`,
    * `meal_log_id`). Each user's sequence row is bumped once by that user's count, and the user's
    * new notifications take the numbers in between, in the outcomes' order. The bump locks the
-   * row until the statement commits, so a user's notifications commit in seq order; rows are
-   * locked in user order, so two statements sharing users wait for each other instead of
-   * deadlocking. A notification is created when its meal log completes (`completedAt`).
+   * row until the statement commits, so a user's notifications commit in seq order and a seq is
+   * only handed out once every lower one has committed; rows are locked in user order, so two
+   * statements sharing users wait for each other instead of deadlocking. A notification is
+   * created when its meal log completes (`completedAt`).
    */
   insertForOutcomesIn(
     statement: ComposedStatement,
-    outcomes: { outcome: MealLogOutcome; onlineSessions: number }[],
+    created: NewNotification[],
     recorded: string,
   ): string {
-    const column = (value: (o: (typeof outcomes)[number]) => unknown) =>
-      statement.bindEach(outcomes, value);
+    const column = (value: (n: NewNotification) => unknown) => statement.bindEach(created, value);
     const input = statement.with(
       'notification_input',
       `SELECT input.* FROM unnest(
-         ${column((o) => o.outcome.userId)}::text[], ${column((o) => o.outcome.name)}::text[],
-         ${column((o) => JSON.stringify(o.outcome.mealLog))}::jsonb[],
-         ${column((o) => o.outcome.mealLog.id)}::uuid[], ${column((o) => o.onlineSessions)}::int[],
-         ${column((o) => o.outcome.mealLog.completedAt)}::timestamptz[]
-       ) WITH ORDINALITY AS input(user_id, event, data, meal_log_id, online, created_at, ord)
+         ${column((n) => n.outcome.userId)}::text[], ${column((n) => n.outcome.name)}::text[],
+         ${column((n) => JSON.stringify(n.outcome.mealLog))}::jsonb[],
+         ${column((n) => n.outcome.mealLog.id)}::uuid[], ${column((n) => n.onlineSessions)}::int[],
+         ${column((n) => n.foregroundSessions)}::int[],
+         ${column((n) => n.outcome.mealLog.completedAt)}::timestamptz[],
+         ${column((n) => n.push?.reason ?? null)}::text[],
+         ${column((n) => n.push?.dueAt ?? null)}::timestamptz[]
+       ) WITH ORDINALITY
+         AS input(user_id, event, data, meal_log_id, online, foreground, created_at, push_reason,
+                  push_due_at, ord)
        JOIN ${recorded} AS recorded ON recorded.id = input.meal_log_id`,
     );
     const perUser = statement.with(
@@ -86,11 +124,13 @@ export class NotificationRepository {
     return statement.with(
       'notifications_inserted',
       `INSERT INTO notifications
-         (user_id, seq, event, data, meal_log_id, online_sessions_at_creation, created_at)
+         (user_id, seq, event, data, meal_log_id, online_sessions_at_creation,
+          foreground_sessions_at_creation, created_at, push_reason, push_due_at)
        SELECT input.user_id,
               bumped.last_seq - counts.n
                 + row_number() OVER (PARTITION BY input.user_id ORDER BY input.ord),
-              input.event, input.data, input.meal_log_id, input.online, input.created_at
+              input.event, input.data, input.meal_log_id, input.online, input.foreground,
+              input.created_at, input.push_reason, input.push_due_at
        FROM ${input} AS input
        JOIN ${bumped} AS bumped USING (user_id)
        JOIN ${perUser} AS counts USING (user_id)
@@ -98,51 +138,77 @@ export class NotificationRepository {
     );
   }
 
-  /** One page of a replay, in seq order, strictly after `afterSeq`. */
-  async findForReplay(
+  /**
+   * One page of what a session reads from the outbox, in seq order, and the user's highest seq
+   * as of the same snapshot: a replay that found nothing still learns where the user stands, so
+   * the session's first live notification is not taken for the end of a gap.
+   */
+  async findForSession(
     userId: string,
-    from: ReplayFrom,
-    afterSeq: number,
+    read: SessionRead,
     limit: number,
-  ): Promise<NotificationView[]> {
-    const unackedOnly = from.kind === 'unacknowledged';
-    const rows = await this.dataSource.query<NotificationRow[]>(
-      `SELECT ${COLUMNS} FROM notifications
-       WHERE user_id = $1 AND seq > $2 AND (NOT $3 OR acked_at IS NULL)
-       ORDER BY seq
-       LIMIT $4`,
-      [userId, Math.max(afterSeq, from.kind === 'after' ? from.seq : 0), unackedOnly, limit],
+  ): Promise<{ items: NotificationView[]; userLastSeq: number }> {
+    const rows = await this.dataSource.query<
+      ((NotificationRow | { [K in keyof NotificationRow]: null }) & { user_last_seq: string })[]
+    >(
+      `SELECT user_seq.last_seq AS user_last_seq, page.*
+       FROM (SELECT COALESCE((SELECT last_seq FROM notification_sequences WHERE user_id = $1), 0)
+               AS last_seq) AS user_seq
+       LEFT JOIN LATERAL (
+         SELECT ${COLUMNS} FROM notifications
+         WHERE user_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq < $3)
+           AND (NOT $4 OR acked_at IS NULL)
+         ORDER BY seq
+         LIMIT $5
+       ) AS page ON true`,
+      [userId, read.after, read.before, read.unackedOnly, limit],
     );
-    return rows.map(toView);
+    return {
+      items: rows
+        .filter((row): row is NotificationRow & { user_last_seq: string } => row.id !== null)
+        .map(toView),
+      userLastSeq: Number(rows[0]?.user_last_seq ?? 0),
+    };
   }
 
   /**
-   * Notifications of these users that no socket ever received and nobody acknowledged, older than
-   * `olderThanMs` (younger ones may simply be on their way). For the periodic re-push.
+   * For the periodic catch-up: each user's notifications after its seq, older than `olderThanMs`
+   * (younger ones may simply be on their way), acknowledged or not (a session gets every
+   * notification created while it lives, whichever device acknowledged it).
    */
-  async findUndelivered(
-    userIds: string[],
+  async findAfter(
+    cursors: { userId: string; afterSeq: number }[],
     olderThanMs: number,
     limit: number,
   ): Promise<(NotificationView & { userId: string })[]> {
-    if (userIds.length === 0) return [];
+    if (cursors.length === 0) return [];
     const rows = await this.dataSource.query<(NotificationRow & { user_id: string })[]>(
-      `SELECT ${COLUMNS}, user_id FROM notifications
-       WHERE user_id = ANY($1) AND acked_at IS NULL AND delivered_at IS NULL
-         AND created_at < clock_timestamp() - $2 * interval '1 millisecond'
-       ORDER BY user_id, seq
-       LIMIT $3`,
-      [userIds, olderThanMs, limit],
+      `SELECT n.id, n.seq, n.event, n.data, n.created_at, n.user_id
+       FROM unnest($1::text[], $2::bigint[]) AS c(user_id, after_seq)
+       JOIN notifications AS n ON n.user_id = c.user_id AND n.seq > c.after_seq
+       WHERE n.created_at < clock_timestamp() - $3 * interval '1 millisecond'
+       ORDER BY n.user_id, n.seq
+       LIMIT $4`,
+      [cursors.map((c) => c.userId), cursors.map((c) => c.afterSeq), olderThanMs, limit],
     );
     return rows.map((row) => ({ ...toView(row), userId: row.user_id }));
   }
 
   /** REST catch-up: everything after `after`, acknowledged or not. */
   async listAfter(userId: string, after: number, limit: number): Promise<NotificationView[]> {
-    return this.findForReplay(userId, { kind: 'after', seq: after }, after, limit);
+    const rows = await this.dataSource.query<NotificationRow[]>(
+      `SELECT ${COLUMNS} FROM notifications WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [userId, after, limit],
+    );
+    return rows.map(toView);
   }
 
-  /** Acknowledges each user's own notifications up to its `seq`; returns how many changed. */
+  /**
+   * Acknowledges each user's own notifications up to its `seq`; returns how many changed. A push
+   * waiting for its ack deadline is cancelled with it: the user has seen the notification. A push
+   * due because no app was in the foreground stays due (a backgrounded app still acks what its
+   * socket delivers before iOS suspends it), and so does one already being sent.
+   */
   async acknowledgeUpTo(acks: { userId: string; seq: number }[]): Promise<number> {
     // Rows are locked in id order, as every batched writer of notifications does, so that two
     // instances writing overlapping batches wait for each other instead of deadlocking.
@@ -155,7 +221,9 @@ export class NotificationRepository {
          ORDER BY n.id
          FOR UPDATE OF n
        )
-       UPDATE notifications SET acked_at = clock_timestamp()
+       UPDATE notifications SET acked_at = clock_timestamp(),
+         push_due_at = CASE WHEN push_reason = 'ack_deadline' AND push_attempts = 0
+                            THEN NULL ELSE push_due_at END
        WHERE id IN (SELECT id FROM target) AND acked_at IS NULL`,
       [acks.map((a) => a.userId), acks.map((a) => a.seq)],
     );
@@ -185,20 +253,102 @@ export class NotificationRepository {
     );
   }
 
-  /** Admin view, newest first, paged by seq. */
+  /**
+   * Claims up to `limit` notifications whose push is due, for `leaseMs`: their due time moves to
+   * the end of the lease, so an instance that dies while sending leaves them to be claimed again,
+   * and `SKIP LOCKED` keeps two instances from claiming one notification. Oldest due first.
+   */
+  async claimDuePushes(limit: number, leaseMs: number): Promise<ClaimedPush[]> {
+    const rows = await this.dataSource.query<
+      (NotificationRow & {
+        user_id: string;
+        push_attempts: number;
+        push_reason: PushReason;
+        settled_devices: string[];
+      })[]
+    >(
+      `WITH due AS (
+         SELECT id FROM notifications
+         WHERE push_due_at <= clock_timestamp()
+         ORDER BY push_due_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE notifications AS n
+       SET push_due_at = clock_timestamp() + $2 * interval '1 millisecond',
+           push_attempts = n.push_attempts + 1
+       FROM due WHERE n.id = due.id
+       RETURNING n.id, n.seq, n.event, n.data, n.created_at, n.user_id, n.push_attempts,
+                 n.push_reason,
+                 ARRAY(SELECT DISTINCT a.device_id FROM notification_push_attempts AS a
+                       WHERE a.notification_id = n.id AND a.status IN ('sent', 'rejected'))
+                   AS settled_devices`,
+      [limit, leaseMs],
+    );
+    return rows.map((row) => ({
+      userId: row.user_id,
+      notification: toView(row),
+      attempt: row.push_attempts,
+      reason: row.push_reason,
+      settledDevices: row.settled_devices,
+    }));
+  }
+
+  /** Records what a round of pushes did and when (if at all) each notification is due again. */
+  async recordPushRounds(rounds: PushRound[]): Promise<void> {
+    if (rounds.length === 0) return;
+    const attempts = rounds.flatMap((round) =>
+      round.attempts.map((attempt) => ({ notificationId: round.notificationId, ...attempt })),
+    );
+    await this.dataSource.query(
+      `WITH recorded AS (
+         INSERT INTO notification_push_attempts (notification_id, device_id, at, status, reason)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[])
+       )
+       UPDATE notifications AS n SET push_due_at = r.retry_at
+       FROM unnest($6::uuid[], $7::timestamptz[]) AS r(id, retry_at)
+       WHERE n.id = r.id`,
+      [
+        attempts.map((a) => a.notificationId),
+        attempts.map((a) => a.deviceId),
+        attempts.map((a) => a.at),
+        attempts.map((a) => a.status),
+        attempts.map((a) => a.reason),
+        rounds.map((r) => r.notificationId),
+        rounds.map((r) => r.retryAt),
+      ],
+    );
+  }
+
+  /** Admin view, newest first, paged by seq, with every push attempt of each notification. */
   async listForAdmin(
     userId: string,
     limit: number,
     beforeSeq: number | null,
   ): Promise<NotificationDeliveryView[]> {
-    const rows = await this.dataSource.query<NotificationRow[]>(
-      `SELECT ${COLUMNS} FROM notifications
+    const rows = await this.dataSource.query<(DeliveryRow & { push: PushAttemptRow[] })[]>(
+      `SELECT ${COLUMNS}, delivered_at, acked_at, delivery_attempts, online_sessions_at_creation,
+              foreground_sessions_at_creation, push_reason,
+              ARRAY(SELECT json_build_object('deviceId', a.device_id, 'at', a.at,
+                                             'status', a.status, 'reason', a.reason)
+                    FROM notification_push_attempts AS a
+                    WHERE a.notification_id = n.id ORDER BY a.at, a.id) AS push
+       FROM notifications AS n
        WHERE user_id = $1 AND ($2::bigint IS NULL OR seq < $2)
        ORDER BY seq DESC
        LIMIT $3`,
       [userId, beforeSeq, limit],
     );
-    return rows.map(toDeliveryView);
+    return rows.map((row) => ({
+      ...toView(row),
+      deliveredAt: row.delivered_at?.toISOString() ?? null,
+      ackedAt: row.acked_at?.toISOString() ?? null,
+      deliveryAttempts: row.delivery_attempts,
+      onlineSessionsAtCreation: row.online_sessions_at_creation,
+      foregroundSessionsAtCreation: row.foreground_sessions_at_creation,
+      pushReason: row.push_reason,
+      push: row.push.map(toPushAttemptView),
+    }));
   }
 
   /** Deletes up to `batchSize` acknowledged notifications older than `cutoff`; returns the count. */
@@ -211,4 +361,16 @@ export class NotificationRepository {
     );
     return count;
   }
+}
+
+/** A push attempt as json_build_object gives it (a timestamp is text there). */
+interface PushAttemptRow {
+  deviceId: string;
+  at: string;
+  status: PushAttemptStatus;
+  reason: string | null;
+}
+
+function toPushAttemptView(row: PushAttemptRow): PushAttemptView {
+  return { ...row, at: new Date(row.at).toISOString() };
 }

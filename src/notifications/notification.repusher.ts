@@ -8,20 +8,14 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { RecurringJob } from '../common/recurring-job';
 import { AppConfig } from '../config/app-config';
-import { PresenceService } from '../presence/presence.service';
-import { NotificationDelivery } from './notification-delivery';
-import { NotificationRepository } from './notification.repository';
-
-/** At most this many notifications are re-pushed per run; the next run takes the rest. */
-const REPUSH_BATCH = 500;
-/** A notification younger than this may still be on its way (or its delivery not yet recorded). */
-const MIN_AGE_MS = 2_000;
+import { WebSocketChannel } from './websocket.channel';
 
 /**
- * The safety net behind live delivery: every NOTIFICATION_REPUSH_INTERVAL_MS, notifications that
- * no socket ever received (a lost cross-instance publish, Redis down, a crash between commit and
- * push) are pushed to the sessions this instance holds for their users. The outbox stays the
- * source of truth; Redis only makes delivery fast.
+ * Every NOTIFICATION_REPUSH_INTERVAL_MS, this instance's sessions catch up with the outbox: a
+ * notification whose live message never arrived (a lost cross-instance publish, Redis down, a
+ * crash between commit and push) and that no later notification revealed is written to every
+ * session that was not sent it. The outbox stays the source of truth; Redis only makes delivery
+ * fast.
  */
 @Injectable()
 export class NotificationRepusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -31,9 +25,7 @@ export class NotificationRepusher implements OnApplicationBootstrap, BeforeAppli
   constructor(
     config: AppConfig,
     scheduler: SchedulerRegistry,
-    private readonly presence: PresenceService,
-    private readonly notifications: NotificationRepository,
-    private readonly delivery: NotificationDelivery,
+    private readonly websocket: WebSocketChannel,
   ) {
     this.job = new RecurringJob(
       scheduler,
@@ -51,19 +43,16 @@ export class NotificationRepusher implements OnApplicationBootstrap, BeforeAppli
     return this.job.stop();
   }
 
+  runOnce(): Promise<number> {
+    return this.job.runOnce();
+  }
+
   private async repush(): Promise<number> {
     try {
-      const pending = await this.notifications.findUndelivered(
-        this.presence.localUserIds(),
-        MIN_AGE_MS,
-        REPUSH_BATCH,
-      );
-      for (const { userId, ...notification } of pending) {
-        this.delivery.push(this.presence.localSessionsOf(userId), notification, Number.NaN);
-      }
-      if (pending.length > 0)
-        this.logger.log({ count: pending.length }, 're-pushed undelivered notifications');
-      return pending.length;
+      const offered = await this.websocket.catchUp();
+      if (offered > 0)
+        this.logger.log({ count: offered }, 'offered notifications the sessions here had missed');
+      return offered;
     } catch (error) {
       if (isDatabaseUnavailable(error)) return 0;
       throw error;

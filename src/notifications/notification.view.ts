@@ -1,5 +1,6 @@
 import type { MealLogOutcomeName } from '../meal-logs/meal-log-outcome.publisher';
 import type { MealLogView } from '../meal-logs/meal-log.view';
+import type { PushReason } from './push-schedule';
 
 /** A notification as clients see it (REST item, and the WebSocket frame without its `type`). */
 export interface NotificationView {
@@ -16,10 +17,30 @@ export interface UserNotification {
   notification: NotificationView;
 }
 
+/**
+ * What APNs made of one push to one device: `sent` (accepted), `rejected` (the token is invalid
+ * and was removed), `retrying` (429, 5xx or no answer: tried again later), `failed` (refused for
+ * another reason, or out of retries).
+ */
+export const PUSH_ATTEMPT_STATUSES = ['sent', 'rejected', 'retrying', 'failed'] as const;
+export type PushAttemptStatus = (typeof PUSH_ATTEMPT_STATUSES)[number];
+
+export interface PushAttemptView {
+  deviceId: string;
+  at: string;
+  status: PushAttemptStatus;
+  /** APNs' reason (`Unregistered`, `BadDeviceToken`, `TooManyRequests`, …) or what failed. */
+  reason: string | null;
+}
+
 /** What an admin sees: the answer to "why did this user not see it?". */
 export interface NotificationDeliveryView extends NotificationView {
   deliveredAt: string | null;
   ackedAt: string | null;
   deliveryAttempts: number;
   onlineSessionsAtCreation: number;
+  foregroundSessionsAtCreation: number;
+  /** Why it was to be pushed (null: no push was planned, APNs is not configured). */
+  pushReason: PushReason | null;
+  push: PushAttemptView[];
 }

@@ -1,30 +1,70 @@
 import { Module } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { ApnsClient } from '../apns/apns.client';
+import { ApnsModule } from '../apns/apns.module';
+import { AppConfig } from '../config/app-config';
+import { DevicePushTokenRepository } from '../devices/device-push-token.repository';
+import { DevicesModule } from '../devices/devices.module';
 import { MealLogsModule } from '../meal-logs/meal-logs.module';
+import { Metrics } from '../metrics/metrics';
 import { PresenceModule } from '../presence/presence.module';
-import { AdminNotificationsController } from './admin-notifications.controller';
 import { AcknowledgementWriter } from './acknowledgement.writer';
+import { AdminNotificationsController } from './admin-notifications.controller';
 import { DeliveryLedgerWriter } from './delivery-ledger.writer';
-import { NotificationDelivery } from './notification-delivery';
+import type { NotificationChannel } from './notification-channel.port';
 import { NotificationPruner } from './notification.pruner';
 import { NotificationRepository } from './notification.repository';
 import { NotificationRepusher } from './notification.repusher';
 import { NotificationsController } from './notifications.controller';
-import { NotificationsGateway } from './notifications.gateway';
-import { NotificationsService } from './notifications.service';
+import { NOTIFICATION_CHANNELS, NotificationsService } from './notifications.service';
+import { PushChannel } from './push.channel';
+import { WebSocketChannel } from './websocket.channel';
 
-/** Downstream of MealLogs (listens to outcomes) and Presence (delivers to its sessions). */
+/**
+ * Downstream of MealLogs (listens to outcomes); delivers through Presence's sessions and, when
+ * APNs is configured, through push to the devices' tokens.
+ */
 @Module({
-  imports: [MealLogsModule, PresenceModule],
+  imports: [MealLogsModule, PresenceModule, DevicesModule, ApnsModule],
   controllers: [NotificationsController, AdminNotificationsController],
   providers: [
     NotificationsService,
     NotificationRepository,
-    NotificationDelivery,
+    WebSocketChannel,
+    {
+      // Only with APNS_* configured: without it nothing is pushed, and no scan runs.
+      provide: PushChannel,
+      inject: [
+        AppConfig,
+        SchedulerRegistry,
+        NotificationRepository,
+        DevicePushTokenRepository,
+        ApnsClient,
+        Metrics,
+      ],
+      useFactory: (
+        config: AppConfig,
+        scheduler: SchedulerRegistry,
+        notifications: NotificationRepository,
+        tokens: DevicePushTokenRepository,
+        apns: ApnsClient | null,
+        metrics: Metrics,
+      ): PushChannel | null =>
+        apns === null
+          ? null
+          : new PushChannel(config, scheduler, notifications, tokens, apns, metrics),
+    },
+    {
+      provide: NOTIFICATION_CHANNELS,
+      inject: [WebSocketChannel, PushChannel],
+      useFactory: (websocket: WebSocketChannel, push: PushChannel | null): NotificationChannel[] =>
+        push === null ? [websocket] : [websocket, push],
+    },
     DeliveryLedgerWriter,
     AcknowledgementWriter,
-    NotificationsGateway,
     NotificationPruner,
     NotificationRepusher,
   ],
+  exports: [NotificationsService],
 })
 export class NotificationsModule {}

@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws';
+import type { AppState } from '../realtime/client-frame.parser';
 
 export const END_REASONS = ['closed', 'stale', 'replaced', 'expired', 'shutdown', 'lost'] as const;
 export type EndReason = (typeof END_REASONS)[number];
@@ -6,7 +6,10 @@ export type EndReason = (typeof END_REASONS)[number];
 /** What counted as a sign of life; every kind refreshes `lastSeenAt`, the ping kinds count as pings. */
 export type FrameKind = 'protocol_ping' | 'protocol_pong' | 'json_ping' | 'message';
 
-/** A session held by this process: one open WebSocket of one user's device. */
+/**
+ * A session held by this process: one open WebSocket of one user's device. Its socket is
+ * SessionConnections' alone (every write goes through it); the rest of the service sees this.
+ */
 export interface LiveSession {
   readonly sessionId: string;
   readonly userId: string;
@@ -16,7 +19,6 @@ export interface LiveSession {
   readonly userAgent: string | null;
   /** When the token used to open the session expires (epoch ms). */
   readonly expiresAt: number;
-  readonly socket: WebSocket;
   lastSeenAt: number;
   /**
    * Whether its `welcome` was sent. Until then its opening is being audited and it is not swept:
@@ -24,6 +26,10 @@ export interface LiveSession {
    */
   welcomed: boolean;
   pings: number;
+  /** What the app reported last (`app_state`); `foreground` until it says otherwise. */
+  appState: AppState;
+  /** When it last changed (epoch ms), null while it is the initial `foreground`. */
+  appStateChangedAt: number | null;
   /** Set once, by whoever ends the session first; later attempts see it and do nothing. */
   endReason: EndReason | null;
 }
@@ -36,6 +42,8 @@ export interface SessionView {
   connectedAt: string;
   lastSeenAt: string;
   pings: number;
+  appState: AppState;
+  appStateChangedAt: string | null;
   remoteAddress: string | null;
   userAgent: string | null;
 }
@@ -53,6 +61,9 @@ export function toSessionView(session: LiveSession): SessionView {
     connectedAt: new Date(session.connectedAt).toISOString(),
     lastSeenAt: new Date(session.lastSeenAt).toISOString(),
     pings: session.pings,
+    appState: session.appState,
+    appStateChangedAt:
+      session.appStateChangedAt === null ? null : new Date(session.appStateChangedAt).toISOString(),
     remoteAddress: session.remoteAddress,
     userAgent: session.userAgent,
   };

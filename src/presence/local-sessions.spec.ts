@@ -23,12 +23,12 @@ describe('sessionShardOf', () => {
 
 describe('LocalSessions.inShard', () => {
   const sessionOf = (sessionId: string): LiveSession =>
-    ({ sessionId, userId: 'u', deviceId: null, socket: {} as WebSocket }) as LiveSession;
+    ({ sessionId, userId: 'u', deviceId: null }) as LiveSession;
 
   it('holds each session in its own shard until it is removed', () => {
     const local = new LocalSessions();
     const sessions = Array.from({ length: 500 }, () => sessionOf(randomUUID()));
-    for (const session of sessions) local.add(session);
+    for (const session of sessions) local.add(session, {} as WebSocket);
     const removed = sessions.slice(0, 250);
     for (const session of removed) local.remove(session);
 

@@ -11,8 +11,9 @@ export function sessionShardOf(sessionId: string): number {
 }
 
 /**
- * The sessions this process holds, indexed by id, user, device, socket and shard. A data
- * structure only: PresenceService decides what goes in and out.
+ * The sessions this process holds, indexed by id, user, device, socket and shard, with their
+ * sockets (for SessionConnections and the heartbeat only: nothing outside Presence writes to a
+ * socket). A data structure only: PresenceService decides what goes in and out.
  */
 @Injectable()
 export class LocalSessions {
@@ -20,10 +21,12 @@ export class LocalSessions {
   private readonly byUser = new Map<string, Set<LiveSession>>();
   private readonly byDevice = new Map<string, LiveSession>();
   private readonly bySocket = new WeakMap<WebSocket, LiveSession>();
+  /** Kept after a session is removed: it is ended first, and its socket closed after. */
+  private readonly sockets = new WeakMap<LiveSession, WebSocket>();
   private readonly byShard = Array.from({ length: SESSION_SHARDS }, () => new Set<LiveSession>());
 
   /** Adds a session; returns the session it displaces on the same user and device, if any. */
-  add(session: LiveSession): LiveSession | undefined {
+  add(session: LiveSession, socket: WebSocket): LiveSession | undefined {
     const deviceKey = LocalSessions.deviceKey(session);
     const previous = deviceKey === null ? undefined : this.byDevice.get(deviceKey);
     this.byId.set(session.sessionId, session);
@@ -31,7 +34,8 @@ export class LocalSessions {
     if (!userSessions) this.byUser.set(session.userId, (userSessions = new Set()));
     userSessions.add(session);
     if (deviceKey !== null) this.byDevice.set(deviceKey, session);
-    this.bySocket.set(session.socket, session);
+    this.bySocket.set(socket, session);
+    this.sockets.set(session, socket);
     this.byShard[sessionShardOf(session.sessionId)].add(session);
     return previous;
   }
@@ -49,6 +53,11 @@ export class LocalSessions {
 
   get(sessionId: string): LiveSession | undefined {
     return this.byId.get(sessionId);
+  }
+
+  /** The socket a session was opened on, also after it ended. */
+  socketOf(session: LiveSession): WebSocket | undefined {
+    return this.sockets.get(session);
   }
 
   /** The session a socket carries, also after it ended (see `endReason`). */

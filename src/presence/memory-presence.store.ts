@@ -16,7 +16,12 @@ export function toSessionRecord(session: LiveSession, instanceId: string): Sessi
 }
 
 export function toPlacement(session: LiveSession, instanceId: string): SessionPlacement {
-  return { sessionId: session.sessionId, deviceId: session.deviceId, instanceId };
+  return {
+    sessionId: session.sessionId,
+    deviceId: session.deviceId,
+    instanceId,
+    appState: session.appState,
+  };
 }
 
 /** One instance (no REDIS_URL): this process's own registry is the whole truth. */
@@ -33,6 +38,7 @@ export class MemoryPresenceStore extends PresenceStore {
   // The local registry already holds the live objects: nothing to write.
   opened(): void {}
   touched(): void {}
+  appStateChanged(): void {}
   ended(): void {}
 
   sessionsOf(userId: string): Promise<SessionRecord[]> {

@@ -1,3 +1,4 @@
+import type { AppState } from '../realtime/client-frame.parser';
 import type { LiveSession, SessionView } from './live-session';
 
 /** A session as the whole deployment knows it: which instance holds it. */
@@ -5,11 +6,15 @@ export interface SessionRecord extends SessionView {
   instanceId: string;
 }
 
-/** Where a session lives: all that routing, replacement and the session limit need. */
+/**
+ * Where a session lives and whether its app is in front: all that routing, replacement, the
+ * session limit and the push decision need.
+ */
 export interface SessionPlacement {
   sessionId: string;
   deviceId: string | null;
   instanceId: string;
+  appState: AppState;
 }
 
 export interface UserSessions {
@@ -27,6 +32,8 @@ export interface UserSessions {
 export abstract class PresenceStore {
   abstract opened(session: LiveSession): void;
   abstract touched(session: LiveSession): void;
+  /** The session's app state changed: shared at once, not with the next lease renewal. */
+  abstract appStateChanged(session: LiveSession): void;
   abstract ended(sessions: LiveSession[]): void;
 
   /** Every known session of the user on any instance (fresh or not yet swept). */

@@ -8,13 +8,12 @@ import { AdminPresenceService } from './admin-presence.service';
 import { LocalSessions } from './local-sessions';
 import { MemoryPresenceStore } from './memory-presence.store';
 import { PresenceStore } from './presence-store.port';
-import { PresenceGateway } from './presence.gateway';
 import { RedisPresenceStore } from './redis-presence.store';
 import { PresenceService } from './presence.service';
 import { ServerHeartbeat } from './server-heartbeat';
 import { SessionAuditRepository } from './session-audit.repository';
 import { SessionAuditWriter } from './session-audit.writer';
-import { SessionOpenedHooks } from './session-opened.hooks';
+import { SessionConnections } from './session-connections';
 import { StaleSessionSweeper } from './stale-session.sweeper';
 import { UpgradeAuthorizer } from './upgrade.authorizer';
 
@@ -38,15 +37,14 @@ import { UpgradeAuthorizer } from './upgrade.authorizer';
           ? new MemoryPresenceStore(config, local, instance)
           : new RedisPresenceStore(config, redis, local, instance, metrics),
     },
-    PresenceGateway,
+    SessionConnections,
     UpgradeAuthorizer,
     SessionAuditRepository,
     SessionAuditWriter,
-    SessionOpenedHooks,
     StaleSessionSweeper,
     ServerHeartbeat,
     AdminPresenceService,
   ],
-  exports: [PresenceService, PresenceStore, UpgradeAuthorizer, SessionOpenedHooks],
+  exports: [PresenceService, SessionConnections, UpgradeAuthorizer],
 })
 export class PresenceModule {}

@@ -4,6 +4,7 @@ import { ClusterBus } from '../cluster/cluster-bus.port';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
+import type { AppState } from '../realtime/client-frame.parser';
 import type { EndReason, FrameKind, LiveSession } from './live-session';
 import { LocalSessions } from './local-sessions';
 import {
@@ -15,7 +16,10 @@ import {
 import { SessionAuditWriter } from './session-audit.writer';
 import { isFresh, isSweptAsStale } from './staleness';
 
-export type NewSession = Omit<LiveSession, 'lastSeenAt' | 'welcomed' | 'pings' | 'endReason'>;
+export type NewSession = Omit<
+  LiveSession,
+  'lastSeenAt' | 'welcomed' | 'pings' | 'appState' | 'appStateChangedAt' | 'endReason'
+>;
 
 /**
  * Who is connected. This process's sessions live in LocalSessions (with their sockets); every
@@ -52,15 +56,20 @@ export class PresenceService {
    * `replaced`: here it is returned for the caller to close; on another instance that instance is
    * told to close it. The new session is registered first, so the user is never offline between.
    */
-  register(input: NewSession): { session: LiveSession; replaced: LiveSession | null } {
+  register(
+    input: NewSession,
+    socket: WebSocket,
+  ): { session: LiveSession; replaced: LiveSession | null } {
     const session: LiveSession = {
       ...input,
       lastSeenAt: input.connectedAt,
       welcomed: false,
       pings: 0,
+      appState: 'foreground',
+      appStateChangedAt: null,
       endReason: null,
     };
-    const previous = this.local.add(session);
+    const previous = this.local.add(session, socket);
     this.store.opened(session);
     this.audit.opened(session);
     this.metrics.sessionsOpen.inc();
@@ -97,6 +106,24 @@ export class PresenceService {
     this.logger.debug(
       { sessionId: session.sessionId, userId: session.userId, kind },
       'lastSeen refreshed',
+    );
+  }
+
+  /**
+   * The app went to the background or came back (`app_state`). Other instances see it with the
+   * session's placement, which is what decides whether a new notification is pushed through APNs
+   * at once; the audit records it with the session's activity.
+   */
+  changeAppState(session: LiveSession, state: AppState): void {
+    if (session.endReason !== null || session.appState === state) return;
+    session.appState = state;
+    session.appStateChangedAt = Date.now();
+    this.metrics.appStateChanges.inc({ state });
+    this.store.appStateChanged(session);
+    this.audit.touched(session);
+    this.logger.debug(
+      { sessionId: session.sessionId, userId: session.userId, state },
+      'app state changed',
     );
   }
 

@@ -25,11 +25,13 @@ import { isFresh } from './staleness';
  * drops to the user's freshest remaining session, or the user leaves the index. Atomic, so two
  * instances ending a user's last two sessions at once cannot leave the user looking online.
  * KEYS: session hash, user's sessions, all sessions, online users. ARGV: session id, user id,
- * the session's member in the user's sessions.
+ * the session's member in the user's sessions, and the member it had before an app state change
+ * not yet written ('' if none).
  */
 const END_SESSION_SCRIPT = `
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[3])
+if ARGV[4] ~= '' then redis.call('ZREM', KEYS[2], ARGV[4]) end
 redis.call('ZREM', KEYS[3], ARGV[1])
 local freshest = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if #freshest == 0 then
@@ -48,19 +50,21 @@ const LEASE_CHUNK = 200;
  * reply, which at tens of thousands of sessions is most of what a flush costs.
  * KEYS: session hash, user's sessions, online users, all sessions.
  * ARGV: expires at, last seen at, member in the user's sessions, user id, session id, pings,
+ * the member to replace ('' if none: the member holds the app state, so a change replaces it),
  * then, for a full write, all the hash's field/value pairs. A renewal without them only updates
  * what changes; if the hash is gone (lease lapsed, Redis restarted) it writes nothing and returns
  * 0, and the session is written in full on the next flush.
  */
 const RENEW_LEASE_SCRIPT = `
-if #ARGV > 6 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+if #ARGV > 7 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 elseif redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 else
   redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2], 'pings', ARGV[6])
 end
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+if ARGV[7] ~= '' then redis.call('ZREM', KEYS[2], ARGV[7]) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 -- The user's index outlives its longest lease: a late renewal must not shorten it.
 local now = redis.call('TIME')
@@ -98,18 +102,28 @@ declare module 'ioredis' {
 
 /**
  * A user's sessions index holds each session's placement as the member itself, so the hot reads
- * (where to route a notification, which device to replace, how many sessions a user holds) are
- * one ZRANGEBYSCORE, without reading the session hashes.
+ * (where to route a notification, whether to push it, which device to replace, how many sessions
+ * a user holds) are one ZRANGEBYSCORE, without reading the session hashes.
  */
 function placementMember(placement: SessionPlacement): string {
-  return JSON.stringify([placement.sessionId, placement.instanceId, placement.deviceId]);
+  return JSON.stringify([
+    placement.sessionId,
+    placement.instanceId,
+    placement.deviceId,
+    placement.appState,
+  ]);
 }
 
 function parsePlacementMember(member: string): SessionPlacement | null {
   try {
-    const [sessionId, instanceId, deviceId] = JSON.parse(member) as [string, string, string | null];
+    const [sessionId, instanceId, deviceId, appState] = JSON.parse(member) as unknown[];
     return typeof sessionId === 'string' && typeof instanceId === 'string'
-      ? { sessionId, instanceId, deviceId: deviceId ?? null }
+      ? {
+          sessionId,
+          instanceId,
+          deviceId: typeof deviceId === 'string' ? deviceId : null,
+          appState: appState === 'background' ? 'background' : 'foreground',
+        }
       : null;
   } catch {
     return null;
@@ -140,6 +154,11 @@ export class RedisPresenceStore
   private writtenInFull = new WeakSet<LiveSession>();
   /** Each session's keys and index member, built once instead of on every renewal. */
   private readonly identities = new WeakMap<LiveSession, LeaseIdentity>();
+  /**
+   * The member a session had in Redis before its app state changed, until a write has replaced
+   * it: the member holds the state, and the old one must not linger as a second placement.
+   */
+  private readonly replacedMembers = new Map<string, string>();
   private readonly key: ReturnType<typeof presenceKeys>;
   private removed = new Map<string, LiveSession>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -185,6 +204,17 @@ export class RedisPresenceStore
 
   touched(session: LiveSession): void {
     this.dirty.set(session.sessionId, session);
+  }
+
+  appStateChanged(session: LiveSession): void {
+    const identity = this.identities.get(session);
+    if (identity && !this.replacedMembers.has(session.sessionId))
+      this.replacedMembers.set(session.sessionId, identity.member);
+    this.identities.delete(session);
+    // The hash holds the state too: written in full, at once.
+    this.writtenInFull.delete(session);
+    this.dirty.set(session.sessionId, session);
+    this.flushSoon();
   }
 
   ended(sessions: LiveSession[]): void {
@@ -302,6 +332,10 @@ export class RedisPresenceStore
         connectedAt: new Date(Number(fields.connectedAt)).toISOString(),
         lastSeenAt: new Date(Number(fields.lastSeenAt)).toISOString(),
         pings: Number(fields.pings),
+        appState: fields.appState === 'background' ? 'background' : 'foreground',
+        appStateChangedAt: fields.appStateChangedAt
+          ? new Date(Number(fields.appStateChangedAt)).toISOString()
+          : null,
         remoteAddress: fields.remoteAddress || null,
         userAgent: fields.userAgent || null,
         instanceId: fields.instanceId,
@@ -352,14 +386,17 @@ export class RedisPresenceStore
     const lapsed: LiveSession[] = [];
     for (let start = 0; start < sessions.length; start += LEASE_CHUNK) {
       const pipeline = this.redis.leases.pipeline();
-      const renewals: { session: LiveSession; full: boolean; at: number }[] = [];
+      const renewals: { session: LiveSession; full: boolean; at: number; replaced: string }[] = [];
+      const replacedInEnds: { sessionId: string; replaced: string }[] = [];
       for (const { session, ended } of sessions.slice(start, start + LEASE_CHUNK)) {
+        const replaced = this.replacedMembers.get(session.sessionId) ?? '';
         if (ended) {
-          this.endLease(pipeline, session);
+          this.endLease(pipeline, session, replaced);
+          replacedInEnds.push({ sessionId: session.sessionId, replaced });
         } else {
           const full = !this.writtenInFull.has(session);
-          renewals.push({ session, full, at: pipeline.length });
-          this.renewLease(pipeline, session, full);
+          renewals.push({ session, full, at: pipeline.length, replaced });
+          this.renewLease(pipeline, session, full, replaced);
         }
       }
       if (start + LEASE_CHUNK >= sessions.length) this.trimIndexes(pipeline, dirty.size > 0);
@@ -367,9 +404,12 @@ export class RedisPresenceStore
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error);
       if (failed) throw failed[0] as Error;
-      for (const { session, full, at } of renewals) {
+      for (const { sessionId, replaced } of replacedInEnds)
+        this.forgetReplaced(sessionId, replaced);
+      for (const { session, full, at, replaced } of renewals) {
         if (results[at]?.[1] === 1) {
           if (full) this.writtenInFull.add(session);
+          this.forgetReplaced(session.sessionId, replaced);
         } else {
           this.writtenInFull.delete(session);
           lapsed.push(session);
@@ -379,6 +419,12 @@ export class RedisPresenceStore
     // Their hash was gone: written in full on the next flush.
     for (const session of lapsed)
       if (session.endReason === null) this.dirty.set(session.sessionId, session);
+  }
+
+  /** The replaced member is gone from Redis, unless the state changed again meanwhile. */
+  private forgetReplaced(sessionId: string, written: string): void {
+    if (written !== '' && this.replacedMembers.get(sessionId) === written)
+      this.replacedMembers.delete(sessionId);
   }
 
   private identityOf(session: LiveSession): LeaseIdentity {
@@ -394,7 +440,12 @@ export class RedisPresenceStore
     return identity;
   }
 
-  private renewLease(pipeline: ChainableCommander, session: LiveSession, full: boolean): void {
+  private renewLease(
+    pipeline: ChainableCommander,
+    session: LiveSession,
+    full: boolean,
+    replaced: string,
+  ): void {
     const { sessionKey, userKey, member } = this.identityOf(session);
     const expiresAt =
       session.lastSeenAt +
@@ -412,6 +463,7 @@ export class RedisPresenceStore
       session.userId,
       session.sessionId,
       session.pings,
+      replaced,
     ];
     if (!full) {
       pipeline.renewPresenceLease(...renewal);
@@ -427,13 +479,15 @@ export class RedisPresenceStore
         connectedAt: session.connectedAt,
         lastSeenAt: session.lastSeenAt,
         pings: session.pings,
+        appState: session.appState,
+        appStateChangedAt: session.appStateChangedAt ?? '',
         remoteAddress: session.remoteAddress ?? '',
         userAgent: session.userAgent ?? '',
       }).flat(),
     );
   }
 
-  private endLease(pipeline: ChainableCommander, session: LiveSession): void {
+  private endLease(pipeline: ChainableCommander, session: LiveSession, replaced: string): void {
     const { sessionKey, userKey, member } = this.identityOf(session);
     pipeline.endPresenceLease(
       4,
@@ -444,6 +498,7 @@ export class RedisPresenceStore
       session.sessionId,
       session.userId,
       member,
+      replaced,
     );
   }
 

@@ -2,6 +2,7 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
 import { LocalSessions, SESSION_SHARDS } from './local-sessions';
+import { SessionConnections } from './session-connections';
 
 /** The heartbeat ticks at most this often (and at most once per session shard per interval). */
 const MIN_TICK_MS = 10;
@@ -40,6 +41,7 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly local: LocalSessions,
+    private readonly connections: SessionConnections,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -56,8 +58,7 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
     // Only the slot's own shards: scanning all 19,000 sessions to pick out a slot's, on every
     // tick, cost a fifth of an instance's CPU.
     for (const shard of shardsOfSlot(slot, slots)) {
-      for (const { socket } of this.local.inShard(shard))
-        if (socket.readyState === socket.OPEN) socket.ping();
+      for (const session of this.local.inShard(shard)) this.connections.ping(session);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { KeysetCursor } from '../common/pagination';
+import type { AppState } from '../realtime/client-frame.parser';
 import type { AuditedSessionView, EndReason, LiveSession } from './live-session';
 
 interface AuditedSessionRow {
@@ -10,6 +11,8 @@ interface AuditedSessionRow {
   connected_at: Date;
   last_seen_at: Date;
   pings: number;
+  app_state: AppState;
+  app_state_changed_at: Date | null;
   remote_address: string | null;
   user_agent: string | null;
   ended_at: Date;
@@ -29,6 +32,39 @@ export interface SessionActivity {
   sessionId: string;
   lastSeenAt: number;
   pings: number;
+  appState: AppState;
+  appStateChangedAt: number | null;
+}
+
+/**
+ * The activity columns of a batch, in unnest order: $n session_id, last_seen_at, pings,
+ * app_state, app_state_changed_at.
+ */
+function activityColumns(activity: SessionActivity[]): unknown[] {
+  return [
+    activity.map((a) => a.sessionId),
+    activity.map((a) => new Date(a.lastSeenAt)),
+    activity.map((a) => a.pings),
+    activity.map((a) => a.appState),
+    activity.map((a) => (a.appStateChangedAt === null ? null : new Date(a.appStateChangedAt))),
+  ];
+}
+
+/**
+ * What an activity line changes in its row: the latest sign of life and ping count win (a late
+ * batch must not move them back), and so does the latest app state change.
+ */
+const APPLY_ACTIVITY = `last_seen_at = GREATEST(s.last_seen_at, a.last_seen_at),
+       pings = GREATEST(s.pings, a.pings),
+       app_state = CASE WHEN a.app_state_changed_at > COALESCE(s.app_state_changed_at, '-infinity')
+                   THEN a.app_state ELSE s.app_state END,
+       app_state_changed_at = GREATEST(s.app_state_changed_at, a.app_state_changed_at)`;
+
+export interface EndedSessionFilter {
+  userId?: string;
+  endReason?: EndReason;
+  from?: Date;
+  to?: Date;
 }
 
 export interface EndedSession extends SessionActivity {
@@ -76,14 +112,11 @@ export class SessionAuditRepository {
     if (activity.length === 0) return;
     await this.dataSource.query(
       `UPDATE ws_sessions AS s
-       SET last_seen_at = GREATEST(s.last_seen_at, a.last_seen_at), pings = GREATEST(s.pings, a.pings)
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[]) AS a(session_id, last_seen_at, pings)
+       SET ${APPLY_ACTIVITY}
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[])
+            AS a(session_id, last_seen_at, pings, app_state, app_state_changed_at)
        WHERE s.session_id = a.session_id AND s.end_reason IS NULL`,
-      [
-        activity.map((a) => a.sessionId),
-        activity.map((a) => new Date(a.lastSeenAt)),
-        activity.map((a) => a.pings),
-      ],
+      activityColumns(activity),
     );
   }
 
@@ -96,19 +129,13 @@ export class SessionAuditRepository {
     if (sessions.length === 0) return [];
     const [rows] = await this.dataSource.query<[{ session_id: string }[], number]>(
       `UPDATE ws_sessions AS s
-       SET ended_at = a.ended_at, end_reason = $5,
-           last_seen_at = GREATEST(s.last_seen_at, a.last_seen_at), pings = GREATEST(s.pings, a.pings)
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::timestamptz[])
-            AS a(session_id, last_seen_at, pings, ended_at)
+       SET ended_at = a.ended_at, end_reason = $7, ${APPLY_ACTIVITY}
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::text[], $5::timestamptz[],
+                   $6::timestamptz[])
+            AS a(session_id, last_seen_at, pings, app_state, app_state_changed_at, ended_at)
        WHERE s.session_id = a.session_id AND s.ended_at IS NULL
        RETURNING s.session_id`,
-      [
-        sessions.map((a) => a.sessionId),
-        sessions.map((a) => new Date(a.lastSeenAt)),
-        sessions.map((a) => a.pings),
-        sessions.map((a) => a.endedAt),
-        reason,
-      ],
+      [...activityColumns(sessions), sessions.map((a) => a.endedAt), reason],
     );
     return rows.map((row) => row.session_id);
   }
@@ -177,8 +204,9 @@ export class SessionAuditRepository {
     after: KeysetCursor | null,
   ): Promise<{ items: AuditedSessionView[]; next: KeysetCursor | null }> {
     const rows = await this.dataSource.query<AuditedSessionRow[]>(
-      `SELECT session_id, user_id, device_id, connected_at, last_seen_at, pings, remote_address,
-              user_agent, ended_at, end_reason, ended_at::text AS ended_at_key
+      `SELECT session_id, user_id, device_id, connected_at, last_seen_at, pings, app_state,
+              app_state_changed_at, remote_address, user_agent, ended_at, end_reason,
+              ended_at::text AS ended_at_key
        FROM ws_sessions
        WHERE ended_at IS NOT NULL
          AND ($1::text IS NULL OR user_id = $1)
@@ -208,6 +236,8 @@ export class SessionAuditRepository {
         connectedAt: row.connected_at.toISOString(),
         lastSeenAt: row.last_seen_at.toISOString(),
         pings: row.pings,
+        appState: row.app_state,
+        appStateChangedAt: row.app_state_changed_at?.toISOString() ?? null,
         remoteAddress: row.remote_address,
         userAgent: row.user_agent,
         endedAt: row.ended_at.toISOString(),

@@ -29,7 +29,13 @@ interface PendingEnd {
 }
 
 function activityOf(session: LiveSession): SessionActivity {
-  return { sessionId: session.sessionId, lastSeenAt: session.lastSeenAt, pings: session.pings };
+  return {
+    sessionId: session.sessionId,
+    lastSeenAt: session.lastSeenAt,
+    pings: session.pings,
+    appState: session.appState,
+    appStateChangedAt: session.appStateChangedAt,
+  };
 }
 
 /**

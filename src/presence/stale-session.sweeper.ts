@@ -9,10 +9,10 @@ import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { RecurringJob } from '../common/recurring-job';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
-import { CloseCode, closeSocket } from '../realtime/server-frames';
 import { PresenceService } from './presence.service';
 import { SessionAuditRepository } from './session-audit.repository';
 import { SessionAuditWriter } from './session-audit.writer';
+import { SessionConnections } from './session-connections';
 
 /** Sockets closed per turn of the event loop during a sweep. */
 const CLOSE_CHUNK = 200;
@@ -38,6 +38,7 @@ export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplic
     private readonly config: AppConfig,
     scheduler: SchedulerRegistry,
     private readonly presence: PresenceService,
+    private readonly connections: SessionConnections,
     private readonly audit: SessionAuditWriter,
     private readonly auditRepository: SessionAuditRepository,
     private readonly instance: ServiceInstance,
@@ -72,10 +73,9 @@ export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplic
     for (let chunk = 0; chunk * CLOSE_CHUNK < stale.length; chunk++) {
       if (chunk > 0) await new Promise((resolve) => setImmediate(resolve));
       for (const session of stale.slice(chunk * CLOSE_CHUNK, (chunk + 1) * CLOSE_CHUNK)) {
-        closeSocket(
-          session.socket,
-          CloseCode.stale,
-          'no sign of life',
+        this.connections.closeFor(
+          session,
+          'stale',
           TERMINATE_AFTER_MS + chunk * TERMINATE_SPREAD_MS,
         );
       }

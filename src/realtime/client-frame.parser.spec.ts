@@ -10,6 +10,8 @@ describe('parseClientFrame', () => {
     ['{"type":"ack","seq":0}', { type: 'ack', seq: 0 }],
     ['{"type":"ack","seq":42}', { type: 'ack', seq: 42 }],
     ['{"type":"ack","seq":9007199254740991}', { type: 'ack', seq: 9007199254740991 }],
+    ['{"type":"app_state","state":"background"}', { type: 'app_state', state: 'background' }],
+    ['{"type":"app_state","state":"foreground","x":1}', { type: 'app_state', state: 'foreground' }],
     [deep(100), { type: 'ping' }],
   ])('accepts %s', (text, frame) => {
     expect(parseClientFrame(Buffer.from(text), false)).toEqual({ ok: true, frame });
@@ -34,6 +36,11 @@ describe('parseClientFrame', () => {
     ['{"type":"ack","seq":1.5}', 'invalid_frame'],
     ['{"type":"ack","seq":1e300}', 'invalid_frame'],
     ['{"type":"ack","seq":9007199254740992}', 'invalid_frame'],
+    ['{"type":"app_state"}', 'invalid_frame'],
+    ['{"type":"app_state","state":"suspended"}', 'invalid_frame'],
+    ['{"type":"app_state","state":"Background"}', 'invalid_frame'],
+    ['{"type":"app_state","state":1}', 'invalid_frame'],
+    ['{"type":"app_state","state":["background"]}', 'invalid_frame'],
     ['{"type":"ping","__proto__":{"polluted":true}}', 'invalid_frame'],
     ['{"type":"ping","a":{"constructor":{"prototype":{}}}}', 'invalid_frame'],
     [deep(200_000), 'invalid_json'],

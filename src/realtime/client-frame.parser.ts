@@ -4,7 +4,15 @@ import { PrototypeKeyError, refusePrototypeKeys } from '../common/prototype-keys
  * Frames a client may send, validated strictly before any handler sees them. Pure functions:
  * the table test in client-frame.parser.spec.ts is the specification.
  */
-export type ClientFrame = { type: 'ping' } | { type: 'ack'; seq: number };
+export const APP_STATES = ['foreground', 'background'] as const;
+/** What the app is doing, as it reports with `app_state`; a session starts `foreground`. */
+export type AppState = (typeof APP_STATES)[number];
+
+export type ClientFrame =
+  { type: 'ping' } | { type: 'ack'; seq: number } | { type: 'app_state'; state: AppState };
+
+export type ClientFrameType = ClientFrame['type'];
+export type ClientFrameOf<T extends ClientFrameType> = Extract<ClientFrame, { type: T }>;
 
 export type FrameErrorCode =
   'invalid_json' | 'binary_frame' | 'invalid_frame' | 'unknown_type' | 'rate_limited';
@@ -48,6 +56,11 @@ export function validateClientFrame(value: unknown): ParsedFrame {
         return fail('invalid_frame', '"seq" must be a non-negative integer');
       }
       return { ok: true, frame: { type: 'ack', seq: fields.seq } };
+    case 'app_state':
+      if (!(APP_STATES as readonly unknown[]).includes(fields.state)) {
+        return fail('invalid_frame', '"state" must be "foreground" or "background"');
+      }
+      return { ok: true, frame: { type: 'app_state', state: fields.state as AppState } };
     default:
       return fail('unknown_type', `Unknown frame type "${fields.type.slice(0, 64)}"`);
   }

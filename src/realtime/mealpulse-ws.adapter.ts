@@ -7,7 +7,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseClientFrame } from './client-frame.parser';
 import { MessageRateLimiter } from './message-rate.limiter';
-import { CloseCode, sendFrame, ServerFrame } from './server-frames';
+import { CloseCode, encodeFrame, EncodedFrame, ServerFrames, writeFrame } from './server-frames';
 
 export type GateDecision =
   | { accepted: true; context: unknown; release: () => void }
@@ -119,11 +119,7 @@ export class MealPulseWsAdapter extends WsAdapter {
         case 'allow':
           return true;
         case 'limit':
-          this.send(client, {
-            type: 'error',
-            code: 'rate_limited',
-            message: 'Too many messages; slow down',
-          });
+          this.sendError(client, { code: 'rate_limited', message: 'Too many messages; slow down' });
           return false;
         case 'close':
           client.close(CloseCode.policyViolation, 'rate limit exceeded');
@@ -139,13 +135,12 @@ export class MealPulseWsAdapter extends WsAdapter {
       if (!admit()) return;
       const parsed = parseClientFrame(data, isBinary);
       if (!parsed.ok) {
-        this.send(client, { type: 'error', code: parsed.code, message: parsed.message });
+        this.sendError(client, { code: parsed.code, message: parsed.message });
         return;
       }
       const handler = byType.get(parsed.frame.type);
       if (!handler) {
-        this.send(client, {
-          type: 'error',
+        this.sendError(client, {
           code: 'unknown_type',
           message: `Unknown frame type "${parsed.frame.type}"`,
         });
@@ -155,24 +150,25 @@ export class MealPulseWsAdapter extends WsAdapter {
     });
   }
 
+  /** A handler answers with an encoded frame (see `encodeFrame`), or with nothing. */
   private async reply(client: WebSocket, result: unknown): Promise<void> {
     try {
       const value: unknown = isObservable(result)
         ? await lastValueFrom(result, { defaultValue: undefined })
         : await result;
-      if (value !== undefined && value !== null) this.send(client, value as ServerFrame);
+      if (value !== undefined && value !== null) this.send(client, value as EncodedFrame);
     } catch (error) {
       this.logger.error(error);
-      this.send(client, {
-        type: 'error',
-        code: 'internal_error',
-        message: 'The frame could not be handled',
-      });
+      this.sendError(client, { code: 'internal_error', message: 'The frame could not be handled' });
     }
   }
 
-  private send(client: WebSocket, frame: ServerFrame): void {
-    sendFrame(client, frame, this.options.maxBufferedBytes);
+  private sendError(client: WebSocket, error: ServerFrames['error']): void {
+    this.send(client, encodeFrame('error', error));
+  }
+
+  private send(client: WebSocket, frame: EncodedFrame): void {
+    writeFrame(client, frame, this.options.maxBufferedBytes);
   }
 
   private handleUpgrade(

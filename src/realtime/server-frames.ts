@@ -1,25 +1,40 @@
 import type { WebSocket } from 'ws';
+import type { NotificationView } from '../notifications/notification.view';
 import type { FrameErrorCode } from './client-frame.parser';
 
-/** Frames the server sends; see docs/websocket-protocol.md. */
-export type ServerFrame =
-  | {
-      type: 'welcome';
-      sessionId: string;
-      userId: string;
-      heartbeatIntervalMs: number;
-      staleAfterMs: number;
-    }
-  | { type: 'pong'; ts: number }
-  | { type: 'error'; code: FrameErrorCode | 'internal_error'; message: string }
-  | {
-      type: 'notification';
-      id: string;
-      seq: number;
-      event: string;
-      data: unknown;
-      createdAt: string;
-    };
+/**
+ * Every frame the server sends, by `type` (docs/websocket-protocol.md): the one map that the
+ * senders are generic over, so a frame the protocol does not define cannot be written.
+ */
+export interface ServerFrames {
+  welcome: { sessionId: string; userId: string; heartbeatIntervalMs: number; staleAfterMs: number };
+  pong: { ts: number };
+  notification: NotificationView;
+  error: { code: FrameErrorCode | 'internal_error'; message: string };
+}
+
+export type ServerFrameType = keyof ServerFrames;
+
+/** A frame as it goes on the wire: its `type` and that type's payload. */
+export type ServerFrame<T extends ServerFrameType = ServerFrameType> = {
+  [K in T]: { type: K } & ServerFrames[K];
+}[T];
+
+/**
+ * A frame serialised once, to be written to any number of sockets: a notification goes to every
+ * device of its user, and serialising its MealLog again for each would be most of the work.
+ */
+export interface EncodedFrame<T extends ServerFrameType = ServerFrameType> {
+  readonly type: T;
+  readonly text: string;
+}
+
+export function encodeFrame<T extends ServerFrameType>(
+  type: T,
+  payload: ServerFrames[T],
+): EncodedFrame<T> {
+  return { type, text: JSON.stringify({ type, ...payload }) };
+}
 
 /** Close codes of the contract, by meaning. */
 export const CloseCode = {
@@ -34,26 +49,22 @@ export const CloseCode = {
 export type SendResult = 'sent' | 'closed' | 'overflow';
 
 /**
- * Writes an already serialised frame unless the socket is not open, or its unsent output has
- * grown past `maxBufferedBytes`: a client that stopped reading is terminated rather than allowed
- * to pile up memory. Anything it missed is replayed when it reconnects.
+ * Writes a frame unless the socket is not open, or its unsent output has grown past
+ * `maxBufferedBytes`: a client that stopped reading is terminated rather than allowed to pile up
+ * memory. Anything it missed is replayed when it reconnects.
  */
-export function sendText(socket: WebSocket, text: string, maxBufferedBytes: number): SendResult {
+export function writeFrame(
+  socket: WebSocket,
+  frame: EncodedFrame,
+  maxBufferedBytes: number,
+): SendResult {
   if (socket.readyState !== socket.OPEN) return 'closed';
   if (socket.bufferedAmount > maxBufferedBytes) {
     socket.terminate();
     return 'overflow';
   }
-  socket.send(text);
+  socket.send(frame.text);
   return 'sent';
-}
-
-export function sendFrame(
-  socket: WebSocket,
-  frame: ServerFrame,
-  maxBufferedBytes: number,
-): SendResult {
-  return sendText(socket, JSON.stringify(frame), maxBufferedBytes);
 }
 
 /**

@@ -143,7 +143,7 @@ describe('crash matrix (kill -9, then restart)', () => {
   it('between the completion commit and the push: the notification is replayed once', async () => {
     const doomed = await scenario.start(
       {},
-      'notifications/notification-delivery#NotificationDelivery.push:before',
+      'notifications/websocket.channel#WebSocketChannel.deliver:before',
     );
     await scenario.connect(doomed, 'crash-push');
     await api(doomed, 'crash-push').post(NATURAL).send({ text: '1 small apple' }).expect(201);

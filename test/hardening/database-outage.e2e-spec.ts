@@ -200,7 +200,7 @@ describe('PostgreSQL outage under traffic', () => {
     );
     await postgres.stop();
     const returning = await connect('outage-away', 'phone');
-    await app.waitForLog((line) => line.msg === 'replay waiting for the database');
+    await app.waitForLog((line) => line.msg === 'outbox read waiting for the database');
     await postgres.start();
     await expectEventually(
       () =>
