@@ -2,9 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { PushEnvironment, PushTarget } from './push-target';
 
-/** PostgreSQL's unique_violation: another user registered the same token at the same moment. */
-const UNIQUE_VIOLATION = '23505';
-
 /** The APNs device tokens, one per user and device. Other modules use it through these methods. */
 @Injectable()
 export class DevicePushTokenRepository {
@@ -12,7 +9,9 @@ export class DevicePushTokenRepository {
 
   /**
    * Sets the device's token. A token is one installation's: if another user or device holds it,
-   * it moves here (the other row goes), in the same transaction.
+   * it moves here (the other row goes), in the same transaction. Registrations of one token take
+   * turns (a lock on the token for the transaction), so two users racing for it cannot both keep
+   * it, nor trip over the unique index.
    */
   async register(
     userId: string,
@@ -20,29 +19,21 @@ export class DevicePushTokenRepository {
     token: string,
     environment: PushEnvironment,
   ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.dataSource.transaction(async (manager) => {
-          await manager.query(
-            `DELETE FROM device_push_tokens
-             WHERE token = $3 AND (user_id, device_id) <> ($1, $2)`,
-            [userId, deviceId, token],
-          );
-          await manager.query(
-            `INSERT INTO device_push_tokens (user_id, device_id, token, environment)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (user_id, device_id) DO UPDATE
-             SET token = EXCLUDED.token, environment = EXCLUDED.environment,
-                 updated_at = clock_timestamp()`,
-            [userId, deviceId, token, environment],
-          );
-        });
-        return;
-      } catch (error) {
-        // Two registrations of one token raced: the second sees the first's row now.
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 3) throw error;
-      }
-    }
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [token]);
+      await manager.query(
+        `DELETE FROM device_push_tokens WHERE token = $3 AND (user_id, device_id) <> ($1, $2)`,
+        [userId, deviceId, token],
+      );
+      await manager.query(
+        `INSERT INTO device_push_tokens (user_id, device_id, token, environment)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, device_id) DO UPDATE
+         SET token = EXCLUDED.token, environment = EXCLUDED.environment,
+             updated_at = clock_timestamp()`,
+        [userId, deviceId, token, environment],
+      );
+    });
   }
 
   /** Removes the device's token (nothing to do when it has none). */

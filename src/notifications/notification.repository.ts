@@ -259,13 +259,17 @@ export class NotificationRepository {
    * and `SKIP LOCKED` keeps two instances from claiming one notification. Oldest due first.
    */
   async claimDuePushes(limit: number, leaseMs: number): Promise<ClaimedPush[]> {
-    const rows = await this.dataSource.query<
-      (NotificationRow & {
-        user_id: string;
-        push_attempts: number;
-        push_reason: PushReason;
-        settled_devices: string[];
-      })[]
+    // An UPDATE … RETURNING comes back as [rows, count].
+    const [rows] = await this.dataSource.query<
+      [
+        (NotificationRow & {
+          user_id: string;
+          push_attempts: number;
+          push_reason: PushReason;
+          settled_devices: string[];
+        })[],
+        number,
+      ]
     >(
       `WITH due AS (
          SELECT id FROM notifications

@@ -8,5 +8,7 @@ export function api(target: { baseUrl: string }, userId?: string, options?: { ro
   return {
     get: (path: string) => withAuth(request(target.baseUrl).get(path)),
     post: (path: string) => withAuth(request(target.baseUrl).post(path)),
+    put: (path: string) => withAuth(request(target.baseUrl).put(path)),
+    delete: (path: string) => withAuth(request(target.baseUrl).delete(path)),
   };
 }
