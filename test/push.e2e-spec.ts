@@ -336,7 +336,9 @@ describe('APNs push', () => {
         deviceId: 'iphone',
       });
       const mealLog = await postMeal(doomed, 'push-restart');
-      await client.nextFrame(isNotification, 10_000);
+      expect(await client.nextFrame(isNotification, 10_000)).toMatchObject({
+        data: { id: mealLog.id },
+      });
       // Killed before the deadline: nothing of the push lives in the process.
       await doomed.kill('SIGKILL');
       expect(pushesTo(token)).toHaveLength(0);
@@ -346,7 +348,7 @@ describe('APNs push', () => {
         1,
         ACK_DEADLINE_MS + 10_000,
       );
-      expect(request.status).toBe(200);
+      expect(request).toMatchObject({ status: 200, payload: { mealLogId: mealLog.id } });
       const [notification] = (
         await api(restarted, 'root', { roles: ['admin'] })
           .get('/api/v1/admin/users/push-restart/notifications')
