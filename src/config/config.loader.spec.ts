@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.loader';
 
@@ -59,6 +61,77 @@ describe('loadConfig', () => {
   ])('refuses %j with one line naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+
+  describe('APNs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mealpulse-config-'));
+    const pem = (type: 'ec' | 'rsa') =>
+      (type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 })
+      ).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const keyFile = join(dir, 'AuthKey_ABC123DEFG.p8');
+    const rsaFile = join(dir, 'rsa.pem');
+    writeFileSync(keyFile, pem('ec'));
+    writeFileSync(rsaFile, pem('rsa'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const apns = {
+      APNS_KEY_FILE: keyFile,
+      APNS_KEY_ID: 'ABC123DEFG',
+      APNS_TEAM_ID: 'DEF123GHIJ',
+      APNS_TOPIC: 'com.example.mealpulse',
+    };
+
+    it('is off without APNS_*, with the push defaults', () => {
+      expect(loadConfig({}).push).toEqual({
+        apns: null,
+        ackDeadlineMs: 4_000,
+        scanIntervalMs: 500,
+        maxAttempts: 4,
+      });
+    });
+
+    it('reads the key and picks Apple’s endpoint per environment', () => {
+      expect(loadConfig(apns).push.apns).toEqual({
+        keyPem: readFileSync(keyFile, 'utf8'),
+        keyId: 'ABC123DEFG',
+        teamId: 'DEF123GHIJ',
+        topic: 'com.example.mealpulse',
+        urls: {
+          production: 'https://api.push.apple.com',
+          sandbox: 'https://api.sandbox.push.apple.com',
+        },
+      });
+    });
+
+    it.each([
+      [{ APNS_URL: 'https://127.0.0.1:8443' }, 'https://127.0.0.1:8443', 'https://127.0.0.1:8443'],
+      [
+        { APNS_URL: 'https://proxy.example.com/', APNS_SANDBOX_URL: 'https://sandbox.example.com' },
+        'https://proxy.example.com',
+        'https://sandbox.example.com',
+      ],
+    ])('takes an override %j for production %s and sandbox %s', (env, production, sandbox) => {
+      expect(loadConfig({ ...apns, ...env }).push.apns?.urls).toEqual({ production, sandbox });
+    });
+
+    it.each([
+      [{ APNS_KEY_FILE: keyFile }, 'APNS_KEY_ID'],
+      [{ ...apns, APNS_TOPIC: '' }, 'APNS_TOPIC'],
+      [{ ...apns, APNS_KEY_FILE: join(dir, 'missing.p8') }, 'APNS_KEY_FILE'],
+      [{ ...apns, APNS_KEY_FILE: rsaFile }, 'APNS_KEY_FILE'],
+      [{ ...apns, APNS_KEY_ID: 'abc' }, 'APNS_KEY_ID'],
+      [{ ...apns, APNS_TEAM_ID: 'DEF123GHIJK' }, 'APNS_TEAM_ID'],
+      [{ ...apns, APNS_TOPIC: 'mealpulse' }, 'APNS_TOPIC'],
+      [{ ...apns, APNS_URL: 'http://api.push.apple.com' }, 'APNS_URL'],
+      [{ ...apns, APNS_URL: 'https://proxy.example.com/3/device' }, 'APNS_URL'],
+      [{ ...apns, APNS_SANDBOX_URL: 'not a url' }, 'APNS_SANDBOX_URL'],
+      [{ PUSH_ACK_DEADLINE_MS: '0' }, 'PUSH_ACK_DEADLINE_MS'],
+      [{ PUSH_SCAN_INTERVAL_MS: '5' }, 'PUSH_SCAN_INTERVAL_MS'],
+      [{ PUSH_MAX_ATTEMPTS: '0' }, 'PUSH_MAX_ATTEMPTS'],
+    ])('refuses %j with one line naming %s', (env, variable) => {
+      expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+    });
   });
 
   it('documents every variable it reads in .env.example', () => {
