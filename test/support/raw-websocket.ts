@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, Socket } from 'node:net';
 import { tokenFor } from './tokens';
-import { Waiters } from './waiters';
+import { Waiters } from '../../tools/common/waiters';
 
 /**
  * A WebSocket peer on a bare TCP socket, for what a well-behaved library refuses to send:

@@ -1,6 +1,6 @@
 import { WebSocket, ClientOptions } from 'ws';
 import { tokenFor } from './tokens';
-import { Waiters } from './waiters';
+import { Waiters } from '../../tools/common/waiters';
 
 export interface Frame {
   type: string;

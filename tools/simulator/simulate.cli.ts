@@ -5,7 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config/config.loader';
-import { formatReport, Simulator } from './simulator';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { localApnsPeer, ServiceProcess, throwawayDatabase } from '../service/local-service';
+import { formatReport, Simulator, SimulatorProgress } from './simulator';
 import { parseDuration } from './stats';
 
 const HELP = `Usage: npm run simulate -- [options]
@@ -22,16 +26,58 @@ Options:
   --ping-interval <dur>   protocol ping interval        (default 30s)
   --duration <dur>        how long to run               (default 2m)
   --drop-rate <0-1>       share of sockets dropped without a close frame per minute (default 0)
+  --background-share <0-1>
+                          share of users who put the app in the background after each post: it
+                          says so, stops pinging and reading a second later (iOS suspends it), and
+                          comes back --background-for later (±50 %), reconnecting with after=
+                          (default 0)
+  --background-for <dur>  how long a backgrounded app stays away (default 20s)
+  --push-denied-share <0-1>
+                          share of users who denied notifications (no push token); the first
+                          backgrounding ones, whose results then arrive on return (default 0)
+  --local                 start the built service itself, on a throwaway database (DATABASE_URL's
+                          server, or embedded) and with a local APNs peer it pushes to, so that
+                          deliveries by push are counted; --url is then ignored
   --help                  this text
 
-Durations: 500ms, 30s, 2m, 1h. Tokens are signed with JWT_SECRET (or the development secret),
-so run it with the same environment as the server.`;
+Durations: 500ms, 30s, 2m, 1h. Against a running server, tokens are signed with JWT_SECRET (or
+the development secret), so run it with the same environment as the server; pushes are counted
+only with --local.`;
 
 function positiveInt(name: string, value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0)
     throw new Error(`--${name} must be a whole number, got "${value}"`);
   return parsed;
+}
+
+function share(name: string, value: string): number {
+  const parsed = Number(value);
+  if (!(parsed >= 0 && parsed <= 1)) throw new Error(`--${name} must be between 0 and 1`);
+  return parsed;
+}
+
+/** The built service, a throwaway database and a local APNs peer, for `--local`. */
+async function localStack() {
+  const workDir = await mkdtemp(join(tmpdir(), 'mealpulse-simulate-'));
+  const database = await throwawayDatabase('simulate');
+  const apns = await localApnsPeer(workDir);
+  const jwtSecret = randomBytes(32).toString('base64url');
+  const service = await ServiceProcess.start(
+    { DATABASE_URL: database.url, JWT_SECRET: jwtSecret, ...apns.env },
+    join(workDir, 'service.log'),
+  );
+  return {
+    url: service.baseUrl,
+    jwtSecret,
+    pushPeer: apns.peer,
+    stop: async () => {
+      await service.stop();
+      await apns.peer.close();
+      await database.dispose();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -44,6 +90,10 @@ async function main(): Promise<void> {
       'ping-interval': { type: 'string', default: '30s' },
       duration: { type: 'string', default: '2m' },
       'drop-rate': { type: 'string', default: '0' },
+      'background-share': { type: 'string', default: '0' },
+      'background-for': { type: 'string', default: '20s' },
+      'push-denied-share': { type: 'string', default: '0' },
+      local: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -51,29 +101,37 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const dropRate = Number(values['drop-rate']);
-  if (!(dropRate >= 0 && dropRate <= 1)) throw new Error('--drop-rate must be between 0 and 1');
-
-  const simulator = new Simulator({
-    url: values.url,
-    jwtSecret: loadConfig().auth.jwtSecret,
+  const options = {
     users: positiveInt('users', values.users),
     devicesPerUser: Math.max(1, positiveInt('devices', values.devices)),
     mealsPerUser: positiveInt('meals', values.meals),
     pingIntervalMs: parseDuration(values['ping-interval']),
     durationMs: parseDuration(values.duration),
     fallbackAfterMs: 5_000,
-    dropRatePerMinute: dropRate,
+    dropRatePerMinute: share('drop-rate', values['drop-rate']),
+    backgroundShare: share('background-share', values['background-share']),
+    backgroundForMs: parseDuration(values['background-for']),
+    pushDeniedShare: share('push-denied-share', values['push-denied-share']),
     userPrefix: `sim-${randomBytes(3).toString('hex')}-`,
-    onProgress: (p) =>
+    onProgress: (p: SimulatorProgress) =>
       process.stderr.write(
         `\r${(p.elapsedMs / 1000).toFixed(0).padStart(4)} s  sockets ${p.connected}  meals ${p.resolved}/${p.posted}  ` +
           `via socket ${p.viaSocket}  polls ${p.polls}   `,
       ),
-  });
-  const report = await simulator.run();
-  process.stderr.write('\n');
-  process.stdout.write(`${formatReport(report)}\n`);
+  };
+  const local = values.local ? await localStack() : null;
+  try {
+    const report = await new Simulator({
+      ...options,
+      url: local?.url ?? values.url,
+      jwtSecret: local?.jwtSecret ?? loadConfig().auth.jwtSecret,
+      pushPeer: local?.pushPeer,
+    }).run();
+    process.stderr.write('\n');
+    process.stdout.write(`${formatReport(report)}\n`);
+  } finally {
+    await local?.stop();
+  }
 }
 
 main().catch((error: unknown) => {

@@ -2,32 +2,28 @@
  * npm run soak -- --minutes 15
  * Starts the built service on a database of its own, plays the iOS simulator against it in real
  * time (1,000 users pinging every 30 s, 10 % of sockets dropped without a close frame per minute,
- * meals throughout) and checks that nothing leaks and nothing is lost. Exits 1 if a check fails.
+ * meals throughout, 30 % of the users putting the app in the background after each meal, pushes
+ * to a local APNs peer) and checks that nothing leaks and nothing is lost. Exits 1 if a check
+ * fails.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { ipcRequest } from '../../bench/harness/ipc-request';
-import type { MemoryReading, ProbeReply } from '../../bench/probe/probe-messages';
-import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
+import {
+  localApnsPeer,
+  ServiceProcess,
+  sleep,
+  throwawayDatabase,
+  waitUntil,
+} from '../service/local-service';
 import { checkLedger, ledgerBalanced } from '../ledger/ledger-check';
 import { formatReport, Simulator } from '../simulator/simulator';
 import { parseDuration } from '../simulator/stats';
 import { growthOver, secondHalf } from './trend';
 
-const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
-/**
- * The benchmarks' probe, preloaded into the service: memory read after a forced full GC. Heap in
- * use sampled without a GC swings by tens of MiB with garbage not yet collected, which a trend
- * over a minute's samples cannot tell from a leak.
- */
-const PROBE = join(__dirname, '..', '..', 'bench', 'probe', 'probe.preload.js');
 const SAMPLE_EVERY_MS = 5_000;
 const MIB = 1024 * 1024;
 
@@ -47,121 +43,6 @@ interface Check {
   ok: boolean;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns true or `timeoutMs` passes; returns the last answer. */
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(500);
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/** A database for this run alone: a fresh one on DATABASE_URL's server, or an embedded cluster. */
-async function soakDatabase(): Promise<{ url: string; dispose: () => Promise<void> }> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    // A directory of its own: as root, the cluster runs as the postgres user, who owns it.
-    const dataDir = await mkdtemp(join(tmpdir(), 'mealpulse-soak-pg-'));
-    const embedded = new EmbeddedPostgresServer(dataDir);
-    return {
-      url: await embedded.start(),
-      dispose: async () => {
-        await embedded.stop();
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
-  }
-  const name = `mealpulse_soak_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(sql).finally(() => client.end());
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    dispose: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
-}
-
-class Service {
-  private constructor(
-    readonly process: ChildProcess,
-    readonly baseUrl: string,
-  ) {}
-
-  static async start(env: Record<string, string>, logFile: string): Promise<Service> {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--expose-gc', '--require', PROBE, MAIN], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        PORT: String(port),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    const log = createWriteStream(logFile);
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    const service = new Service(child, `http://127.0.0.1:${port}`);
-    const ready = await waitUntil(
-      async () => (await fetch(`${service.baseUrl}/health/ready`)).status === 200,
-      60_000,
-    );
-    if (!ready) throw new Error(`the service did not become ready; see ${logFile}`);
-    return service;
-  }
-
-  /** RSS and heap in use right after a forced full GC, from the probe. */
-  async memoryAfterGc(): Promise<MemoryReading> {
-    const reply = (await ipcRequest(
-      this.process,
-      { probe: 'memory' },
-      (answer) => (answer as ProbeReply)?.probe === 'memory',
-      30_000,
-    )) as ProbeReply;
-    if (reply.error) throw new Error(`memory probe: ${reply.error}`);
-    return reply.value as MemoryReading;
-  }
-
-  async openFileDescriptors(): Promise<number> {
-    return (await readdir(`/proc/${this.process.pid}/fd`)).length;
-  }
-
-  async metric(name: string): Promise<number> {
-    const text = await (await fetch(`${this.baseUrl}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : Number.NaN;
-  }
-
-  async stop(): Promise<void> {
-    if (this.process.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.process.once('exit', resolve));
-    this.process.kill('SIGTERM');
-    await exited;
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -169,6 +50,7 @@ async function main(): Promise<void> {
       users: { type: 'string', default: '1000' },
       'ping-interval': { type: 'string', default: '30s' },
       'drop-rate': { type: 'string', default: '0.1' },
+      'background-share': { type: 'string', default: '0.3' },
     },
   });
   const minutes = Number(values.minutes);
@@ -178,11 +60,12 @@ async function main(): Promise<void> {
   const durationMs = Math.round(minutes * 60_000);
 
   const workDir = await mkdtemp(join(tmpdir(), 'mealpulse-soak-'));
-  const database = await soakDatabase();
+  const database = await throwawayDatabase('soak');
+  const apns = await localApnsPeer(workDir);
   const jwtSecret = randomBytes(32).toString('base64url');
   const logFile = join(workDir, 'service.log');
-  const service = await Service.start(
-    { DATABASE_URL: database.url, JWT_SECRET: jwtSecret },
+  const service = await ServiceProcess.start(
+    { DATABASE_URL: database.url, JWT_SECRET: jwtSecret, ...apns.env },
     logFile,
   );
   const sql = new Client({ connectionString: database.url });
@@ -220,6 +103,8 @@ async function main(): Promise<void> {
     durationMs,
     fallbackAfterMs: 5_000,
     dropRatePerMinute: Number(values['drop-rate']),
+    backgroundShare: Number(values['background-share']),
+    pushPeer: apns.peer,
     userPrefix,
     onProgress: process.stderr.isTTY
       ? (p) =>
@@ -314,6 +199,12 @@ async function main(): Promise<void> {
       ok: ledger.foreign.length === 0,
     },
     {
+      name: 'meals never delivered (socket, push, replay or poll)',
+      measured: String(report.deliveredBy.never),
+      target: '0',
+      ok: report.deliveredBy.never === 0,
+    },
+    {
       name: 'POST → result p99',
       measured: `${Math.round(report.postToResultMs.p99)} ms`,
       target: '< 1000 ms',
@@ -352,6 +243,7 @@ async function main(): Promise<void> {
 
   await sql.end();
   await service.stop();
+  await apns.peer.close();
   await database.dispose();
   const failed = checks.filter((c) => !c.ok);
   if (failed.length === 0) await rm(workDir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import {
 import { AddressInfo, Socket } from 'node:net';
 import { JsonWebTokenError, Jwt, JwtPayload, TokenExpiredError, verify } from 'jsonwebtoken';
 import { ApnsTestCredentials } from './apns-credentials';
-import { Waiters } from './waiters';
+import { Waiters } from '../common/waiters';
 
 /** One request as the peer saw it, and what it answered. */
 export interface ApnsRequest {
