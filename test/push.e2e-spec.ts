@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { PushChannel } from '../src/notifications/push.channel';
-import { ApnsTestCredentials, createApnsTestCredentials } from '../tools/apns-peer/apns-credentials';
+import {
+  ApnsTestCredentials,
+  createApnsTestCredentials,
+} from '../tools/apns-peer/apns-credentials';
 import { ChildApp, startChildApp } from './support/child-app';
 import { expectEventually } from './support/expect-eventually';
 import { ApnsRequest, FakeApns } from '../tools/apns-peer/fake-apns';
