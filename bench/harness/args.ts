@@ -7,7 +7,7 @@ export interface BenchArgs {
   options: RunOptions;
 }
 
-const USAGE = `usage: npm run bench -- [w1|w2|w3|w4|w5|w6|w7 ...] [--quick] [--sessions N] [--duration S] [--rate R] [--profile]`;
+const USAGE = `usage: npm run bench -- [w1|w2|w3|w4|w5|w6|w7|w8 ...] [--quick] [--sessions N] [--duration S] [--rate R] [--profile]`;
 
 function positiveNumber(flag: string, value: string | undefined): number {
   const parsed = Number(value);

@@ -34,6 +34,11 @@ export type LoadCommand =
       silentEvery: number;
     }
   | { cmd: 'await-welcomed'; timeoutMs: number }
+  /**
+   * Every session sends `frame`, then a JSON ping; the reply waits for every pong (a server
+   * handles a session's frames in order, so the frame has been handled by then).
+   */
+  | { cmd: 'send-all'; frame: object; timeoutMs: number }
   /** Counters so far; `reset` starts the notification counters afresh (one rate step each). */
   | { cmd: 'collect'; reset?: boolean }
   | { cmd: 'close' };
@@ -81,6 +86,11 @@ export interface CollectResult {
     received: string[];
     duplicates: number;
   };
+}
+
+export interface SendAllResult {
+  sent: number;
+  elapsedMs: number;
 }
 
 export type LoadReply = { ok: true; result: unknown } | { ok: false; error: string };

@@ -17,6 +17,8 @@ function run(command: LoadCommand): unknown {
       return pool.heartbeat(command);
     case 'await-welcomed':
       return pool.awaitWelcomed(command);
+    case 'send-all':
+      return pool.sendAll(command);
     case 'collect':
       return pool.collect(command);
     case 'close':

@@ -10,6 +10,7 @@ import type {
   PingKind,
   PingResult,
   ReconnectResult,
+  SendAllResult,
   TargetSpec,
 } from './load-messages';
 import { codecFor, InboundFrame, WireCodec } from './wire-codec';
@@ -193,6 +194,20 @@ export class SessionPool {
       refused: this.refused - refusedBefore,
       handshakes: this.handshakes - handshakesBefore,
     };
+  }
+
+  async sendAll(command: Command<'send-all'>): Promise<SendAllResult> {
+    const started = performance.now();
+    let sent = 0;
+    for (const session of this.sessions) {
+      const socket = session.socket;
+      if (!socket || !session.welcomed || socket.readyState !== WebSocket.OPEN) continue;
+      socket.send(this.codec!.encode(command.frame));
+      this.sendPing(session, 'json');
+      sent++;
+    }
+    await this.drainPings(command.timeoutMs);
+    return { sent, elapsedMs: performance.now() - started };
   }
 
   collect(command: Command<'collect'>): CollectResult {

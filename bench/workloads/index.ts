@@ -5,6 +5,7 @@ import { w4Rest } from './w4-rest';
 import { w5Reconnect } from './w5-reconnect';
 import { w6Sweep } from './w6-sweep';
 import { w7Cluster } from './w7-cluster';
+import { w8Push } from './w8-push';
 import type { Workload } from './workload';
 
 /** Every workload, in the order `npm run bench` runs them. */
@@ -16,4 +17,5 @@ export const WORKLOADS: Workload[] = [
   w5Reconnect,
   w6Sweep,
   w7Cluster,
+  w8Push,
 ];
