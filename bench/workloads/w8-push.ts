@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { Notification, Provider } from '@parse/node-apn';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -36,7 +37,75 @@ interface Phase {
   duplicatePushes: number;
   pushP50: number;
   pushP99: number;
+  /** Of the server's pushes, the share APNs answered within 100 ms of falling due (its clock). */
+  answeredWithin100Ms: number;
+  /** The peer's own answer time to probe pushes sent straight to it meanwhile (background only). */
+  peerP50: number;
+  peerP99: number;
   cpuPerMealLogMicros: number;
+}
+
+/** Probe pushes per second sent straight to the peer: its answer time under the same load. */
+const PROBE_RATE = 50;
+
+/**
+ * The floor under the push path here: the same client library sending straight to the same peer,
+ * with nothing before the request (no commit, no claim), while the background phase runs.
+ */
+async function probePeer(
+  env: Record<string, string>,
+  durationMs: number,
+): Promise<LatencyHistogram> {
+  const url = new URL(env.APNS_URL);
+  const provider = new Provider({
+    token: { key: env.APNS_KEY_FILE, keyId: env.APNS_KEY_ID, teamId: env.APNS_TEAM_ID },
+    address: url.host,
+    port: Number(url.port),
+    production: false,
+    connectionRetryLimit: 0,
+    ca: [await readFile(env.NODE_EXTRA_CA_CERTS)],
+  });
+  const histogram = new LatencyHistogram();
+  const sends: Promise<void>[] = [];
+  const started = performance.now();
+  for (let sent = 0; performance.now() - started < durationMs;) {
+    const due = Math.floor(((performance.now() - started) / 1000) * PROBE_RATE);
+    for (; sent < due; sent++) {
+      const notification = new Notification();
+      notification.topic = env.APNS_TOPIC;
+      notification.pushType = 'alert';
+      notification.rawPayload = { aps: { alert: { title: 'probe', body: 'probe' } } };
+      const at = performance.now();
+      sends.push(
+        provider.send(notification, 'f'.repeat(64)).then(() => {
+          histogram.recordMillis(performance.now() - at);
+        }),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await Promise.all(sends);
+  await new Promise<void>((resolve) => void provider.shutdown(resolve));
+  return histogram;
+}
+
+/** The server's `mealpulse_push_delay_ms`: total pushes and those within 100 ms. */
+async function serverPushDelays(
+  server: ServerUnderTest,
+): Promise<{ count: number; within100: number }> {
+  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  const value = (prefix: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((line) => line.startsWith(prefix))
+        ?.split(' ')
+        .pop() ?? 0,
+    );
+  return {
+    count: value('mealpulse_push_delay_ms_count'),
+    within100: value('mealpulse_push_delay_ms_bucket{le="100"}'),
+  };
 }
 
 /** The bench user's device token: any 64 hex characters, one per user. */
@@ -70,7 +139,7 @@ async function pushLatencies(
   apns: FakeApns,
   fromRequest: number,
   mealLogIds: string[],
-): Promise<{ histogram: LatencyHistogram; pushes: number; duplicates: number }> {
+): Promise<{ histogram: LatencyHistogram; pushes: number; duplicates: number; perSecond: number }> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   const completedAt = new Map<string, number>();
@@ -87,16 +156,25 @@ async function pushLatencies(
   const seen = new Set<string>();
   let pushes = 0;
   let duplicates = 0;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
   for (const request of apns.requests.slice(fromRequest)) {
     const id = (request.payload as { mealLogId?: string } | undefined)?.mealLogId;
     const committed = id === undefined ? undefined : completedAt.get(id);
     if (request.status !== 200 || id === undefined || committed === undefined) continue;
     pushes++;
+    first = Math.min(first, request.at);
+    last = Math.max(last, request.at);
     if (seen.has(id)) duplicates++;
     else histogram.recordMillis(request.at - committed);
     seen.add(id);
   }
-  return { histogram, pushes, duplicates };
+  return {
+    histogram,
+    pushes,
+    duplicates,
+    perSecond: pushes > 1 ? (pushes - 1) / ((last - first) / 1000) : 0,
+  };
 }
 
 /**
@@ -129,6 +207,9 @@ export const w8Push: Workload = {
             const phase = async (label: string): Promise<Phase> => {
               context.progress.update(`W8 push: ${sessions} sessions, ${rate}/s, ${label}`);
               const fromRequest = apns.peer.requests.length;
+              const delaysBefore = await serverPushDelays(server);
+              const probe =
+                label === 'background' ? probePeer(apns.env, durationMs) : Promise.resolve(null);
               const window = await measured(context, server, `w8-${label}`, async () => {
                 const posted = await poster.post(rate, durationMs);
                 const collected = await collectUntilDelivered(
@@ -154,13 +235,22 @@ export const w8Push: Workload = {
                 posted.accepted,
               );
               const received = new Set(collected.received);
+              const peer = await probe;
+              const delays = await serverPushDelays(server);
+              const answered = delays.count - delaysBefore.count;
               return {
+                peerP50: peer?.percentileMillis(50) ?? Number.NaN,
+                peerP99: peer?.percentileMillis(99) ?? Number.NaN,
+                answeredWithin100Ms:
+                  answered === 0
+                    ? Number.NaN
+                    : (delays.within100 - delaysBefore.within100) / answered,
                 posted: posted.accepted.length,
                 lost: posted.accepted.filter((id) => !received.has(id)).length + posted.failed,
                 socketP50: collected.latency.percentileMillis(50),
                 socketP99: collected.latency.percentileMillis(99),
                 pushes: push.pushes,
-                pushesPerSecond: push.pushes / (window.elapsedMs / 1000),
+                pushesPerSecond: push.perSecond,
                 duplicatePushes: push.duplicates,
                 pushP50: push.histogram.percentileMillis(50),
                 pushP99: push.histogram.percentileMillis(99),
@@ -202,9 +292,17 @@ function report(
   const rows: [string, string, (p: Phase) => number, number][] = [
     ['meal logs posted', 'count', (p) => p.posted, 0],
     ['pushes (APNs requests answered 200)', 'count', (p) => p.pushes, 0],
-    ['pushes/s', '1/s', (p) => p.pushesPerSecond, 0],
+    ['pushes/s (first to last push)', '1/s', (p) => p.pushesPerSecond, 0],
     ['commit → APNs request p50', 'ms', (p) => p.pushP50, 1],
     ['commit → APNs request p99', 'ms', (p) => p.pushP99, 1],
+    [
+      'pushes APNs answered within 100 ms of falling due (server clock)',
+      '%',
+      (p) => 100 * p.answeredWithin100Ms,
+      1,
+    ],
+    ['the peer alone: probe push → answer p50', 'ms', (p) => p.peerP50, 1],
+    ['the peer alone: probe push → answer p99', 'ms', (p) => p.peerP99, 1],
     ['commit → socket frame p50', 'ms', (p) => p.socketP50, 1],
     ['commit → socket frame p99', 'ms', (p) => p.socketP99, 1],
     ['server CPU per meal log', 'µs', (p) => p.cpuPerMealLogMicros, 0],
@@ -263,7 +361,8 @@ function report(
       ),
     ],
     notes: [
-      `JOB_CONCURRENCY=${ENV.JOB_CONCURRENCY}; APNs is a local HTTP/2 peer in the orchestrator (TLS, ES256 provider token verified per request), answering 200 at once.`,
+      `JOB_CONCURRENCY=${ENV.JOB_CONCURRENCY}; APNs is a local HTTP/2 peer in the orchestrator (TLS; each provider token's ES256 signature verified once, its claims and age on every request), answering 200 at once.`,
+      `The peer alone: the same client library sending ${PROBE_RATE} probe pushes/s straight to the peer from the orchestrator during the background phase, with nothing before the request: the floor a push's request → answer has under this load (the probes also add to it).`,
       'CPU per push = (CPU per meal log in the background phase − in the foreground phase) × meal logs ÷ pushes: the same posts, frames and acks, plus the pushes.',
     ],
   } satisfies WorkloadReport;

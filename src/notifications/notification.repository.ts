@@ -254,11 +254,12 @@ export class NotificationRepository {
   }
 
   /**
-   * Claims up to `limit` notifications whose push is due, for `leaseMs`: their due time moves to
-   * the end of the lease, so an instance that dies while sending leaves them to be claimed again,
-   * and `SKIP LOCKED` keeps two instances from claiming one notification. Oldest due first.
+   * Claims up to `limit` notifications whose push is due (only among `ids`, when given), for
+   * `leaseMs`: their due time moves to the end of the lease, so an instance that dies while
+   * sending leaves them to be claimed again, and `SKIP LOCKED` keeps two instances from claiming
+   * one notification. Oldest due first.
    */
-  async claimDuePushes(limit: number, leaseMs: number): Promise<ClaimedPush[]> {
+  async claimDuePushes(limit: number, leaseMs: number, ids?: string[]): Promise<ClaimedPush[]> {
     // An UPDATE … RETURNING comes back as [rows, count].
     const [rows] = await this.dataSource.query<
       [
@@ -273,7 +274,7 @@ export class NotificationRepository {
     >(
       `WITH due AS (
          SELECT id FROM notifications
-         WHERE push_due_at <= clock_timestamp()
+         WHERE push_due_at <= clock_timestamp() AND ($3::uuid[] IS NULL OR id = ANY($3::uuid[]))
          ORDER BY push_due_at
          LIMIT $1
          FOR UPDATE SKIP LOCKED
@@ -287,7 +288,7 @@ export class NotificationRepository {
                  ARRAY(SELECT DISTINCT a.device_id FROM notification_push_attempts AS a
                        WHERE a.notification_id = n.id AND a.status IN ('sent', 'rejected'))
                    AS settled_devices`,
-      [limit, leaseMs],
+      [limit, leaseMs, ids ?? null],
     );
     return rows.map((row) => ({
       userId: row.user_id,

@@ -25,6 +25,8 @@ const CLAIM_BATCH = 200;
  * long over by then, and an instance that died while sending leaves it to be claimed again.
  */
 const CLAIM_LEASE_MS = 30_000;
+/** Batches sent at once; each has up to CLAIM_BATCH requests in flight on the one connection. */
+const MAX_ROUNDS_IN_FLIGHT = 8;
 /** Rounds whose record could not be written (database down) are kept, this many at most. */
 const MAX_UNRECORDED_ROUNDS = 10_000;
 /** The scan runs every PUSH_SCAN_INTERVAL_MS; during an outage one warning per this is enough. */
@@ -34,9 +36,10 @@ const OUTAGE_WARNING_EVERY_MS = 10_000;
  * The APNs channel. Whether and when a notification is pushed is decided when it is created and
  * written with it (`push_due_at`: at once if no session of the user had its app in the
  * foreground, else at the ack deadline, which an ack cancels), so the schedule survives restarts
- * and is the same for every instance. This channel claims what is due, in one query for all of
- * it (woken at once for new immediate pushes, otherwise every PUSH_SCAN_INTERVAL_MS), sends each
- * to every device of the user that has a token and has not had it yet, and records every answer.
+ * and is the same for every instance. A push due at creation is claimed by id and sent at once
+ * by the instance that created it; everything else due (deadlines, retries, what a dead instance
+ * left) is claimed by a scan every PUSH_SCAN_INTERVAL_MS, in one query for all of it. Each goes to
+ * every device of the user that has a token and has not had it yet, and every answer is recorded.
  * A claim is exclusive (`SKIP LOCKED`) and leased, so with several instances a notification is
  * pushed once per device; APNs answering 429 or 5xx puts it back with back-off, a bounded number
  * of times. None of it runs on the socket path: the WebSocket channel never waits for it.
@@ -48,6 +51,8 @@ export class PushChannel
 {
   private readonly logger = new Logger(PushChannel.name);
   private dispatching: Promise<void> | null = null;
+  /** Batches being sent and recorded. */
+  private readonly rounds = new Set<Promise<void>>();
   private again = false;
   private stopped = false;
   private unrecorded: PushRound[] = [];
@@ -79,11 +84,35 @@ export class PushChannel
     if (this.scheduler.doesExist('interval', 'push-scan'))
       this.scheduler.deleteInterval('push-scan');
     await this.dispatching;
+    await Promise.all(this.rounds);
   }
 
+  /**
+   * Pushes what is due at once straight away: claimed by id while the devices' tokens are read,
+   * so a push waits for neither the scan nor a batch in flight. What this misses (too many
+   * batches in flight, a claim that failed) the scan takes.
+   */
   deliver(committed: CommittedNotification[]): void {
     const now = Date.now();
-    if (committed.some((c) => c.pushDueAt !== null && c.pushDueAt <= now)) this.wake();
+    const due = committed.filter((c) => c.pushDueAt !== null && c.pushDueAt <= now);
+    if (due.length === 0 || this.stopped) return;
+    if (this.rounds.size >= MAX_ROUNDS_IN_FLIGHT) return this.wake();
+    this.track(
+      // After the turn in which the WebSocket channel writes this group's frames: its queries
+      // and requests go out behind them, never ahead.
+      new Promise((resolve) => setImmediate(resolve))
+        .then(() =>
+          Promise.all([
+            this.notifications.claimDuePushes(
+              due.length,
+              CLAIM_LEASE_MS,
+              due.map((c) => c.notification.id),
+            ),
+            this.tokens.targetsOf([...new Set(due.map((c) => c.userId))]),
+          ]),
+        )
+        .then(([claimed, targets]) => this.round(claimed, targets)),
+    );
   }
 
   /** Runs a dispatch now, or once more after the one in progress (which may have missed these). */
@@ -96,42 +125,67 @@ export class PushChannel
     });
   }
 
+  /**
+   * Claims everything due, batch after batch, each batch sent and recorded while the next is
+   * claimed: a batch waits for APNs' answers, and the pushes that fall due meanwhile must not.
+   */
+  /**
+   * Claims everything due, batch after batch, each batch sent and recorded while the next is
+   * claimed: a batch waits for APNs' answers, and the pushes that fall due meanwhile must not.
+   */
   private async dispatch(): Promise<void> {
     while (this.again && !this.stopped) {
       this.again = false;
       try {
         await this.recordUnrecorded();
-        while ((await this.round()) === CLAIM_BATCH && !this.stopped);
-      } catch (error) {
-        if (!isDatabaseUnavailable(error))
-          this.logger.error({ err: error }, 'push dispatch failed');
-        else if (Date.now() - this.lastOutageWarningAt > OUTAGE_WARNING_EVERY_MS) {
-          this.lastOutageWarningAt = Date.now();
-          this.logger.warn('database unavailable; due pushes wait for it');
+        for (;;) {
+          while (this.rounds.size >= MAX_ROUNDS_IN_FLIGHT) await Promise.race(this.rounds);
+          const claimed = await this.notifications.claimDuePushes(CLAIM_BATCH, CLAIM_LEASE_MS);
+          if (claimed.length > 0)
+            this.track(
+              this.tokens
+                .targetsOf([...new Set(claimed.map((c) => c.userId))])
+                .then((targets) => this.round(claimed, targets)),
+            );
+          if (claimed.length < CLAIM_BATCH || this.stopped) break;
         }
+      } catch (error) {
+        this.failed(error);
         return;
       }
     }
   }
 
-  /** Claims a batch of due pushes, sends them, and records the answers; returns how many. */
-  private async round(): Promise<number> {
-    const claimed = await this.notifications.claimDuePushes(CLAIM_BATCH, CLAIM_LEASE_MS);
-    if (claimed.length === 0) return 0;
-    const targets = await this.tokens.targetsOf([...new Set(claimed.map((c) => c.userId))]);
+  private track(round: Promise<void>): void {
+    const tracked = round.catch((error: unknown) => this.failed(error));
+    this.rounds.add(tracked);
+    void tracked.finally(() => this.rounds.delete(tracked));
+  }
+
+  private failed(error: unknown): void {
+    if (!isDatabaseUnavailable(error)) this.logger.error({ err: error }, 'push dispatch failed');
+    else if (Date.now() - this.lastOutageWarningAt > OUTAGE_WARNING_EVERY_MS) {
+      this.lastOutageWarningAt = Date.now();
+      this.logger.warn('database unavailable; due pushes wait for it');
+    }
+  }
+
+  /** Sends claimed pushes to their users' devices, and records the answers. */
+  private async round(claimed: ClaimedPush[], targets: Map<string, PushTarget[]>): Promise<void> {
+    if (claimed.length === 0) return;
     const rounds = await Promise.all(
       claimed.map((claim) => this.push(claim, targets.get(claim.userId) ?? [])),
     );
     try {
       await this.notifications.recordPushRounds(rounds);
     } catch (error) {
-      // Sent, not recorded: recorded on the next round, before the lease lets anyone resend.
+      // Sent, not recorded: recorded before the next claims, long before the lease lets anyone
+      // send them again.
       if (!isDatabaseUnavailable(error)) throw error;
       this.unrecorded.push(...rounds);
       this.unrecorded.splice(0, Math.max(0, this.unrecorded.length - MAX_UNRECORDED_ROUNDS));
       throw error;
     }
-    return claimed.length;
   }
 
   private async recordUnrecorded(): Promise<void> {
