@@ -1,9 +1,9 @@
 import { PresenceService } from '../src/presence/presence.service';
 import { expectEventually } from './support/expect-eventually';
 import { api } from './support/http-client';
-import { redisServerAvailable, TestRedisServer } from './support/redis-server';
+import { InstancePair, startInstancePair } from './support/instance-pair';
+import { redisServerAvailable } from './support/redis-server';
 import { startTestApp, TestApp } from './support/test-app';
-import { createTestDatabase } from './support/test-database';
 import { WsClient } from './support/ws-client';
 
 const ADMIN = '/api/v1/admin/presence';
@@ -112,25 +112,16 @@ describe('app_state', () => {
 const describeWithRedis = redisServerAvailable() ? describe : describe.skip;
 
 describeWithRedis('app_state across instances', () => {
-  let redis: TestRedisServer;
-  let database: { url: string; drop: () => Promise<void> };
+  let pair: InstancePair;
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    database = await createTestDatabase();
-    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'state:' };
-    a = await startTestApp(env);
-    b = await startTestApp({ ...env, JOB_CONCURRENCY: '0' });
+    pair = await startInstancePair();
+    ({ a, b } = pair);
   }, 60_000);
 
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await database?.drop();
-    await redis?.stop();
-  });
+  afterAll(() => pair?.close());
 
   it('shows another instance the new state at once, with one placement per session', async () => {
     const client = await WsClient.connect(b.baseUrl, { userId: 'state-shared', deviceId: 'phone' });

@@ -6,9 +6,9 @@ import { PresenceService } from '../src/presence/presence.service';
 import { expectEventually } from './support/expect-eventually';
 import { api } from './support/http-client';
 import { expectLedgerBalanced, receivedByClients } from './support/ledger';
-import { redisServerAvailable, TestRedisServer } from './support/redis-server';
+import { InstancePair, startInstancePair } from './support/instance-pair';
+import { redisServerAvailable } from './support/redis-server';
 import { startTestApp, TestApp } from './support/test-app';
-import { createTestDatabase } from './support/test-database';
 import { Frame, WsClient } from './support/ws-client';
 
 const NATURAL = '/api/v1/meal-logs/natural';
@@ -120,31 +120,17 @@ describe('gap-free delivery on one instance', () => {
 const describeWithRedis = redisServerAvailable() ? describe : describe.skip;
 
 describeWithRedis('gap-free delivery across instances', () => {
-  let redis: TestRedisServer;
-  let database: { url: string; drop: () => Promise<void> };
+  let pair: InstancePair;
   /** A runs the workers; B only holds sockets, so every notification B delivers comes from A. */
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    redis = await TestRedisServer.start();
-    database = await createTestDatabase();
-    const env = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: 'order:',
-      NOTIFICATION_REPUSH_INTERVAL_MS: '3600000',
-    };
-    a = await startTestApp({ ...env, JOB_CONCURRENCY: '4' });
-    b = await startTestApp({ ...env, JOB_CONCURRENCY: '0' });
+    pair = await startInstancePair({ NOTIFICATION_REPUSH_INTERVAL_MS: '3600000' });
+    ({ a, b } = pair);
   }, 60_000);
 
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await database?.drop();
-    await redis?.stop();
-  });
+  afterAll(() => pair?.close());
 
   /** The user's tablet on A and phone on B, once A sees the phone (so it publishes to B). */
   async function devices(userId: string): Promise<{ tablet: WsClient; phone: WsClient }> {

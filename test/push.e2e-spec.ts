@@ -158,6 +158,8 @@ describe('APNs push', () => {
       seq: 1,
       event: 'meal_log.completed',
     });
+    // The answer is recorded with the push's settling, a moment after APNs' answer.
+    expect((await pushSettled(mealLog.id)).push_attempts).toBe(1);
     const [notification] = await adminNotifications('push-nobody');
     expect(notification).toMatchObject({
       data: { id: mealLog.id },
@@ -165,7 +167,6 @@ describe('APNs push', () => {
       foregroundSessionsAtCreation: 0,
       push: [{ deviceId: 'iphone', status: 'sent', reason: null, at: expect.any(String) }],
     });
-    expect((await pushSettled(mealLog.id)).push_attempts).toBe(1);
   });
 
   it('pushes to a backgrounded session’s device, and still writes the frame to its socket', async () => {
@@ -188,13 +189,13 @@ describe('APNs push', () => {
       // The app acks what its socket delivered before iOS suspends it: the push goes anyway.
       client.send({ type: 'ack', seq: frame.seq });
       await apns.waitForRequests((r) => r.deviceToken === token, 1, 10_000);
+      expect((await pushSettled(mealLog.id)).push_attempts).toBe(1);
       const [notification] = await adminNotifications('push-background');
       expect(notification).toMatchObject({
         pushReason: 'no_foreground_session',
         foregroundSessionsAtCreation: 0,
         push: [{ deviceId: 'iphone', status: 'sent' }],
       });
-      expect((await pushSettled(mealLog.id)).push_attempts).toBe(1);
       expect(pushesTo(token)).toHaveLength(1);
     } finally {
       await client.close();
@@ -352,11 +353,16 @@ describe('APNs push', () => {
         ACK_DEADLINE_MS + 10_000,
       );
       expect(request).toMatchObject({ status: 200, payload: { mealLogId: mealLog.id } });
-      const [notification] = (
-        await api(restarted, 'root', { roles: ['admin'] })
-          .get('/api/v1/admin/users/push-restart/notifications')
-          .expect(200)
-      ).body.items as { pushReason: string; push: { status: string }[]; createdAt: string }[];
+      // The answer is recorded a moment after APNs gave it.
+      const notification = await expectEventually(async () => {
+        const [item] = (
+          await api(restarted, 'root', { roles: ['admin'] })
+            .get('/api/v1/admin/users/push-restart/notifications')
+            .expect(200)
+        ).body.items as { pushReason: string; push: { status: string }[]; createdAt: string }[];
+        expect(item.push).toHaveLength(1);
+        return item;
+      });
       expect(notification.pushReason).toBe('ack_deadline');
       expect(notification.push.map((p) => p.status)).toEqual(['sent']);
       expect(request.at).toBeGreaterThanOrEqual(
