@@ -129,10 +129,6 @@ export class PushChannel
    * Claims everything due, batch after batch, each batch sent and recorded while the next is
    * claimed: a batch waits for APNs' answers, and the pushes that fall due meanwhile must not.
    */
-  /**
-   * Claims everything due, batch after batch, each batch sent and recorded while the next is
-   * claimed: a batch waits for APNs' answers, and the pushes that fall due meanwhile must not.
-   */
   private async dispatch(): Promise<void> {
     while (this.again && !this.stopped) {
       this.again = false;
@@ -194,6 +190,22 @@ export class PushChannel
     this.unrecorded = [];
   }
 
+  /**
+   * Forgets a token APNs refused for good. A failure to do so must not cost the round's record
+   * (the next push to it is refused and tries again), so it is only logged.
+   */
+  private async forget(target: PushTarget, invalidSince: number | null): Promise<void> {
+    try {
+      await this.tokens.forget(target.token, invalidSince === null ? null : new Date(invalidSince));
+    } catch (error) {
+      // The message only: a query error carries its parameters, and this one is a device token.
+      this.logger.warn(
+        { reason: (error as Error).message, deviceId: target.deviceId },
+        'could not remove a token APNs refused',
+      );
+    }
+  }
+
   /** One round of one notification: every device of the user that does not have it yet. */
   private async push(claim: ClaimedPush, targets: PushTarget[]): Promise<PushRound> {
     const { notification } = claim;
@@ -211,11 +223,7 @@ export class PushChannel
           },
         });
         const verdict = verdictOf(answer);
-        if (verdict === 'rejected')
-          await this.tokens.forget(
-            target.token,
-            answer.timestamp === null ? null : new Date(answer.timestamp),
-          );
+        if (verdict === 'rejected') await this.forget(target, answer.timestamp);
         const status: PushAttemptStatus = verdict === 'retry' ? 'retrying' : verdict;
         return { deviceId: target.deviceId, at: new Date(), status, reason: answer.reason };
       }),
