@@ -142,6 +142,14 @@ describeWithRedis('app_state across instances', () => {
           expect(await sessionsOf(a, 'state-shared')).toMatchObject([{ appState: state }]);
         });
       }
+      // Changes faster than the writes: each write may find the state changed again meanwhile.
+      for (let i = 0; i < 20; i++)
+        client.send({ type: 'app_state', state: i % 2 === 0 ? 'foreground' : 'background' });
+      await expectEventually(async () =>
+        expect(await presenceOnA.placementsOf('state-shared')).toEqual([
+          expect.objectContaining({ deviceId: 'phone', appState: 'background' }),
+        ]),
+      );
       await client.close();
       await expectEventually(async () =>
         expect(await presenceOnA.placementsOf('state-shared')).toEqual([]),

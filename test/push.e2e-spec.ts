@@ -302,6 +302,27 @@ describe('APNs push', () => {
     expect(notification.push.map((p) => p.status)).toEqual(['retrying', 'sent']);
   });
 
+  it('stops retrying a deadline push once the user acks it', async () => {
+    const token = await register('push-late-ack', 'iphone');
+    const client = await WsClient.connect(app.baseUrl, {
+      userId: 'push-late-ack',
+      deviceId: 'iphone',
+    });
+    try {
+      apns.respondWith(token, { status: 503, reason: 'ServiceUnavailable' });
+      const mealLog = await postMeal(app, 'push-late-ack');
+      const frame = await client.nextFrame(isNotification, 10_000);
+      // Not acked in time: pushed after the deadline, and APNs cannot take it.
+      await apns.waitForRequests((r) => r.deviceToken === token, 1, ACK_DEADLINE_MS + 10_000);
+      client.send({ type: 'ack', seq: frame.seq });
+      const settled = await pushSettled(mealLog.id);
+      expect(settled).toMatchObject({ push_reason: 'ack_deadline', push_attempts: 1 });
+      expect(pushesTo(token)).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('gives up after PUSH_MAX_ATTEMPTS rounds of 429, and keeps the token', async () => {
     const token = await register('push-throttled', 'iphone');
     apns.respondWith(

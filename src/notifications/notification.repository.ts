@@ -70,6 +70,8 @@ export interface ClaimedPush extends UserNotification {
 /** What one round of pushes did for one notification. */
 export interface PushRound {
   notificationId: string;
+  /** The claim it was sent under (`ClaimedPush.attempt`): a later claim's record wins. */
+  attempt: number;
   attempts: { deviceId: string; at: Date; status: PushAttemptStatus; reason: string | null }[];
   /** When to try the unsettled devices again; null: nothing more to push. */
   retryAt: Date | null;
@@ -205,9 +207,9 @@ export class NotificationRepository {
 
   /**
    * Acknowledges each user's own notifications up to its `seq`; returns how many changed. A push
-   * waiting for its ack deadline is cancelled with it: the user has seen the notification. A push
-   * due because no app was in the foreground stays due (a backgrounded app still acks what its
-   * socket delivers before iOS suspends it), and so does one already being sent.
+   * waiting for its ack deadline is cancelled with it, and so are its retries: the user has seen
+   * the notification. A push due because no app was in the foreground stays due (a backgrounded
+   * app still acks what its socket delivers before iOS suspends it).
    */
   async acknowledgeUpTo(acks: { userId: string; seq: number }[]): Promise<number> {
     // Rows are locked in id order, as every batched writer of notifications does, so that two
@@ -222,8 +224,7 @@ export class NotificationRepository {
          FOR UPDATE OF n
        )
        UPDATE notifications SET acked_at = clock_timestamp(),
-         push_due_at = CASE WHEN push_reason = 'ack_deadline' AND push_attempts = 0
-                            THEN NULL ELSE push_due_at END
+         push_due_at = CASE WHEN push_reason = 'ack_deadline' THEN NULL ELSE push_due_at END
        WHERE id IN (SELECT id FROM target) AND acked_at IS NULL`,
       [acks.map((a) => a.userId), acks.map((a) => a.seq)],
     );
@@ -254,10 +255,12 @@ export class NotificationRepository {
   }
 
   /**
-   * Claims up to `limit` notifications whose push is due (only among `ids`, when given), for
-   * `leaseMs`: their due time moves to the end of the lease, so an instance that dies while
-   * sending leaves them to be claimed again, and `SKIP LOCKED` keeps two instances from claiming
-   * one notification. Oldest due first.
+   * Claims up to `limit` notifications whose push is due, for `leaseMs`: their due time moves to
+   * the end of the lease, so an instance that dies while sending leaves them to be claimed again,
+   * and `SKIP LOCKED` keeps two instances from claiming one notification. Oldest due first. A
+   * push waiting for its ack deadline is never claimed once acked. With `ids`: only those, and
+   * only if nobody has claimed them yet (the creating instance's immediate push; its clock need
+   * not agree with the database's on "due").
    */
   async claimDuePushes(limit: number, leaseMs: number, ids?: string[]): Promise<ClaimedPush[]> {
     // An UPDATE … RETURNING comes back as [rows, count].
@@ -274,7 +277,10 @@ export class NotificationRepository {
     >(
       `WITH due AS (
          SELECT id FROM notifications
-         WHERE push_due_at <= clock_timestamp() AND ($3::uuid[] IS NULL OR id = ANY($3::uuid[]))
+         WHERE CASE WHEN $3::uuid[] IS NULL THEN push_due_at <= now()
+                    ELSE id = ANY($3::uuid[]) AND push_due_at IS NOT NULL AND push_attempts = 0
+               END
+           AND (push_reason <> 'ack_deadline' OR acked_at IS NULL)
          ORDER BY push_due_at
          LIMIT $1
          FOR UPDATE SKIP LOCKED
@@ -299,30 +305,48 @@ export class NotificationRepository {
     }));
   }
 
-  /** Records what a round of pushes did and when (if at all) each notification is due again. */
+  /**
+   * Records what rounds of pushes did and when (if at all) each notification is due again, in
+   * one transaction. The notifications are locked in id order first, as every batched writer of
+   * notifications locks them (the attempts' foreign key would otherwise lock them in claim order
+   * and deadlock with the delivery ledger). A round whose claim has been superseded (its lease ran
+   * out and another claim took it) leaves the schedule to that claim.
+   */
   async recordPushRounds(rounds: PushRound[]): Promise<void> {
     if (rounds.length === 0) return;
     const attempts = rounds.flatMap((round) =>
       round.attempts.map((attempt) => ({ notificationId: round.notificationId, ...attempt })),
     );
-    await this.dataSource.query(
-      `WITH recorded AS (
-         INSERT INTO notification_push_attempts (notification_id, device_id, at, status, reason)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[])
-       )
-       UPDATE notifications AS n SET push_due_at = r.retry_at
-       FROM unnest($6::uuid[], $7::timestamptz[]) AS r(id, retry_at)
-       WHERE n.id = r.id`,
-      [
-        attempts.map((a) => a.notificationId),
-        attempts.map((a) => a.deviceId),
-        attempts.map((a) => a.at),
-        attempts.map((a) => a.status),
-        attempts.map((a) => a.reason),
-        rounds.map((r) => r.notificationId),
-        rounds.map((r) => r.retryAt),
-      ],
-    );
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `SELECT id FROM notifications WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+        [rounds.map((r) => r.notificationId)],
+      );
+      await manager.query(
+        `INSERT INTO notification_push_attempts (notification_id, device_id, at, status, reason)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[])`,
+        [
+          attempts.map((a) => a.notificationId),
+          attempts.map((a) => a.deviceId),
+          attempts.map((a) => a.at),
+          attempts.map((a) => a.status),
+          attempts.map((a) => a.reason),
+        ],
+      );
+      await manager.query(
+        // An ack that came while the round was out cancels a deadline push's retries too.
+        `UPDATE notifications AS n
+         SET push_due_at = CASE WHEN n.push_reason = 'ack_deadline' AND n.acked_at IS NOT NULL
+                                THEN NULL ELSE r.retry_at END
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::int[]) AS r(id, retry_at, attempt)
+         WHERE n.id = r.id AND n.push_attempts = r.attempt`,
+        [
+          rounds.map((r) => r.notificationId),
+          rounds.map((r) => r.retryAt),
+          rounds.map((r) => r.attempt),
+        ],
+      );
+    });
   }
 
   /** Admin view, newest first, paged by seq, with every push attempt of each notification. */

@@ -7,7 +7,7 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { verdictOf } from '../apns/apns-answer';
 import { ApnsClient } from '../apns/apns.client';
-import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { isDatabaseUnavailable, isTransientConflict } from '../common/database-unavailable';
 import { AppConfig } from '../config/app-config';
 import { DevicePushTokenRepository } from '../devices/device-push-token.repository';
 import type { PushTarget } from '../devices/push-target';
@@ -29,6 +29,8 @@ const CLAIM_LEASE_MS = 30_000;
 const MAX_ROUNDS_IN_FLIGHT = 8;
 /** Rounds whose record could not be written (database down) are kept, this many at most. */
 const MAX_UNRECORDED_ROUNDS = 10_000;
+/** Writes of a round's record that lost a race (deadlock, serialization) before it gives up. */
+const RECORD_TRIES = 3;
 /** The scan runs every PUSH_SCAN_INTERVAL_MS; during an outage one warning per this is enough. */
 const OUTAGE_WARNING_EVERY_MS = 10_000;
 
@@ -172,15 +174,20 @@ export class PushChannel
     const rounds = await Promise.all(
       claimed.map((claim) => this.push(claim, targets.get(claim.userId) ?? [])),
     );
-    try {
-      await this.notifications.recordPushRounds(rounds);
-    } catch (error) {
-      // Sent, not recorded: recorded before the next claims, long before the lease lets anyone
-      // send them again.
-      if (!isDatabaseUnavailable(error)) throw error;
-      this.unrecorded.push(...rounds);
-      this.unrecorded.splice(0, Math.max(0, this.unrecorded.length - MAX_UNRECORDED_ROUNDS));
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.notifications.recordPushRounds(rounds);
+      } catch (error) {
+        // A lost race with another writer of the same rows: simply again.
+        if (isTransientConflict(error) && attempt < RECORD_TRIES) continue;
+        // Sent, not recorded: kept and recorded before the next claims. Were it lost, the lease
+        // would run out and the devices be sent it again.
+        if (isDatabaseUnavailable(error)) {
+          this.unrecorded.push(...rounds);
+          this.unrecorded.splice(0, Math.max(0, this.unrecorded.length - MAX_UNRECORDED_ROUNDS));
+        }
+        throw error;
+      }
     }
   }
 
@@ -255,6 +262,6 @@ export class PushChannel
         (claim.reason === 'ack_deadline' ? this.config.push.ackDeadlineMs : 0);
       this.metrics.pushDelay.observe(Date.now() - dueAt);
     }
-    return { notificationId: notification.id, attempts, retryAt };
+    return { notificationId: notification.id, attempt: claim.attempt, attempts, retryAt };
   }
 }

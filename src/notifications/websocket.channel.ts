@@ -78,7 +78,7 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
 
   deliver(committed: CommittedNotification[]): void {
     this.route(committed).catch((error: unknown) =>
-      this.logger.error({ err: error }, 'push failed; replay and catch-up will deliver'),
+      this.logger.error({ err: error }, 'socket delivery failed; replay and catch-up will deliver'),
     );
   }
 

@@ -25,13 +25,13 @@ import { isFresh } from './staleness';
  * drops to the user's freshest remaining session, or the user leaves the index. Atomic, so two
  * instances ending a user's last two sessions at once cannot leave the user looking online.
  * KEYS: session hash, user's sessions, all sessions, online users. ARGV: session id, user id,
- * the session's member in the user's sessions, and the member it had before an app state change
- * not yet written ('' if none).
+ * the session's member in the user's sessions, and the members it had before app state changes
+ * not yet written (newline-separated; '' if none).
  */
 const END_SESSION_SCRIPT = `
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[3])
-if ARGV[4] ~= '' then redis.call('ZREM', KEYS[2], ARGV[4]) end
+for member in string.gmatch(ARGV[4], '[^\\n]+') do redis.call('ZREM', KEYS[2], member) end
 redis.call('ZREM', KEYS[3], ARGV[1])
 local freshest = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if #freshest == 0 then
@@ -50,7 +50,8 @@ const LEASE_CHUNK = 200;
  * reply, which at tens of thousands of sessions is most of what a flush costs.
  * KEYS: session hash, user's sessions, online users, all sessions.
  * ARGV: expires at, last seen at, member in the user's sessions, user id, session id, pings,
- * the member to replace ('' if none: the member holds the app state, so a change replaces it),
+ * the members to replace (newline-separated, '' if none: the member holds the app state, so a
+ * change replaces it; a JSON member holds no newline),
  * then, for a full write, all the hash's field/value pairs. A renewal without them only updates
  * what changes; if the hash is gone (lease lapsed, Redis restarted) it writes nothing and returns
  * 0, and the session is written in full on the next flush.
@@ -64,7 +65,7 @@ else
   redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2], 'pings', ARGV[6])
 end
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-if ARGV[7] ~= '' then redis.call('ZREM', KEYS[2], ARGV[7]) end
+for member in string.gmatch(ARGV[7], '[^\\n]+') do redis.call('ZREM', KEYS[2], member) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 -- The user's index outlives its longest lease: a late renewal must not shorten it.
 local now = redis.call('TIME')
@@ -155,10 +156,11 @@ export class RedisPresenceStore
   /** Each session's keys and index member, built once instead of on every renewal. */
   private readonly identities = new WeakMap<LiveSession, LeaseIdentity>();
   /**
-   * The member a session had in Redis before its app state changed, until a write has replaced
-   * it: the member holds the state, and the old one must not linger as a second placement.
+   * The members a session had in Redis before its app state changed, until a write has removed
+   * them: the member holds the state, and an old one must not linger as a second placement. A
+   * set, as the state can change again while a write of the first change is in flight.
    */
-  private readonly replacedMembers = new Map<string, string>();
+  private readonly replacedMembers = new Map<string, Set<string>>();
   private readonly key: ReturnType<typeof presenceKeys>;
   private removed = new Map<string, LiveSession>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -208,8 +210,11 @@ export class RedisPresenceStore
 
   appStateChanged(session: LiveSession): void {
     const identity = this.identities.get(session);
-    if (identity && !this.replacedMembers.has(session.sessionId))
-      this.replacedMembers.set(session.sessionId, identity.member);
+    if (identity) {
+      const replaced = this.replacedMembers.get(session.sessionId) ?? new Set<string>();
+      replaced.add(identity.member);
+      this.replacedMembers.set(session.sessionId, replaced);
+    }
     this.identities.delete(session);
     // The hash holds the state too: written in full, at once.
     this.writtenInFull.delete(session);
@@ -386,10 +391,11 @@ export class RedisPresenceStore
     const lapsed: LiveSession[] = [];
     for (let start = 0; start < sessions.length; start += LEASE_CHUNK) {
       const pipeline = this.redis.leases.pipeline();
-      const renewals: { session: LiveSession; full: boolean; at: number; replaced: string }[] = [];
-      const replacedInEnds: { sessionId: string; replaced: string }[] = [];
+      const renewals: { session: LiveSession; full: boolean; at: number; replaced: string[] }[] =
+        [];
+      const replacedInEnds: { sessionId: string; replaced: string[] }[] = [];
       for (const { session, ended } of sessions.slice(start, start + LEASE_CHUNK)) {
-        const replaced = this.replacedMembers.get(session.sessionId) ?? '';
+        const replaced = [...(this.replacedMembers.get(session.sessionId) ?? [])];
         if (ended) {
           this.endLease(pipeline, session, replaced);
           replacedInEnds.push({ sessionId: session.sessionId, replaced });
@@ -421,10 +427,12 @@ export class RedisPresenceStore
       if (session.endReason === null) this.dirty.set(session.sessionId, session);
   }
 
-  /** The replaced member is gone from Redis, unless the state changed again meanwhile. */
-  private forgetReplaced(sessionId: string, written: string): void {
-    if (written !== '' && this.replacedMembers.get(sessionId) === written)
-      this.replacedMembers.delete(sessionId);
+  /** These replaced members are gone from Redis; any added meanwhile are still to remove. */
+  private forgetReplaced(sessionId: string, removed: string[]): void {
+    const replaced = this.replacedMembers.get(sessionId);
+    if (!replaced) return;
+    for (const member of removed) replaced.delete(member);
+    if (replaced.size === 0) this.replacedMembers.delete(sessionId);
   }
 
   private identityOf(session: LiveSession): LeaseIdentity {
@@ -444,7 +452,7 @@ export class RedisPresenceStore
     pipeline: ChainableCommander,
     session: LiveSession,
     full: boolean,
-    replaced: string,
+    replaced: string[],
   ): void {
     const { sessionKey, userKey, member } = this.identityOf(session);
     const expiresAt =
@@ -463,7 +471,7 @@ export class RedisPresenceStore
       session.userId,
       session.sessionId,
       session.pings,
-      replaced,
+      replaced.join('\n'),
     ];
     if (!full) {
       pipeline.renewPresenceLease(...renewal);
@@ -487,7 +495,7 @@ export class RedisPresenceStore
     );
   }
 
-  private endLease(pipeline: ChainableCommander, session: LiveSession, replaced: string): void {
+  private endLease(pipeline: ChainableCommander, session: LiveSession, replaced: string[]): void {
     const { sessionKey, userKey, member } = this.identityOf(session);
     pipeline.endPresenceLease(
       4,
@@ -498,7 +506,7 @@ export class RedisPresenceStore
       session.sessionId,
       session.userId,
       member,
-      replaced,
+      replaced.join('\n'),
     );
   }
 
