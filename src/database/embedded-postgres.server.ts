@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, chown, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,12 @@ function binaryDir(): string {
   // Resolution only (the package is ESM and is never loaded): its dist/index.js sits next to native/.
   return join(dirname(require.resolve(platformPackage)), '..', 'native', 'bin');
 }
+
+/**
+ * Where, as root, the binaries and the cluster go when the `postgres` OS user cannot reach them
+ * where they are: a checkout under a home directory of mode 0700, or under `mktemp -d`.
+ */
+const SHARED_ROOT = '/var/lib/mealpulse';
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -52,10 +58,10 @@ interface OsUser {
  * the next start adopts instead of failing on a stale lock.
  */
 export class EmbeddedPostgresServer {
-  private readonly clusterDir: string;
-  private readonly passwordFile: string;
-  private readonly logFile: string;
-  private readonly bin = binaryDir();
+  private clusterDir: string;
+  private passwordFile: string;
+  private logFile: string;
+  private bin = binaryDir();
   private port: number | null = null;
   /** Reused by the next start, so that a stop/start (an outage) keeps the URL clients hold valid. */
   private lastPort: number | null = null;
@@ -75,6 +81,7 @@ export class EmbeddedPostgresServer {
   async start(): Promise<string> {
     const owner = await this.osUser();
     await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+    if (owner) await this.placeWhereReachable(owner);
     if (!(await exists(join(this.clusterDir, 'PG_VERSION')))) await this.initialise(owner);
 
     this.port = (await this.runningPort()) ?? (await this.launch(owner, this.lastPort));
@@ -144,6 +151,68 @@ export class EmbeddedPostgresServer {
   }
 
   /**
+   * As root, PostgreSQL runs as the `postgres` user, who must reach its binaries and its cluster.
+   * When it cannot (every directory above them must be searchable by it), the binaries are
+   * copied once per version, and the cluster kept, under SHARED_ROOT; the data directory then
+   * says where, in `postgres.location`.
+   */
+  private async placeWhereReachable(owner: OsUser): Promise<void> {
+    if (!(await this.reachable(owner, '-x', join(this.bin, 'initdb'))))
+      this.bin = await this.sharedBinaries();
+    // The data directory is its own (chowned at initdb); what matters is the way to it.
+    if (await this.reachable(owner, '-x', dirname(this.dataDir))) return;
+    const root = join(
+      SHARED_ROOT,
+      'clusters',
+      createHash('sha256').update(this.dataDir).digest('hex').slice(0, 16),
+    );
+    // Searchable by all on the way, the cluster's own directory is the postgres user's alone.
+    await mkdir(dirname(root), { recursive: true, mode: 0o755 });
+    await chmod(SHARED_ROOT, 0o755);
+    await chmod(dirname(root), 0o755);
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    await chown(root, owner.uid, owner.gid);
+    this.clusterDir = join(root, 'postgres');
+    this.passwordFile = join(root, 'postgres.password');
+    this.logFile = join(root, 'postgres.log');
+    await writeFile(
+      join(this.dataDir, 'postgres.location'),
+      `The embedded PostgreSQL cluster of this directory is kept in ${root}: the postgres OS user cannot enter this directory.\n`,
+    );
+  }
+
+  /** The platform package's binaries, copied where any user can run them (once per version). */
+  private async sharedBinaries(): Promise<string> {
+    const native = dirname(binaryDir());
+    const { version } = JSON.parse(await readFile(join(native, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const target = join(SHARED_ROOT, `postgres-${version}`);
+    if (!(await exists(join(target, 'bin', 'initdb')))) {
+      await mkdir(SHARED_ROOT, { recursive: true, mode: 0o755 });
+      await chmod(SHARED_ROOT, 0o755);
+      // Copied aside and renamed into place, so a concurrent start never sees half a copy.
+      const staging = `${target}.${randomBytes(4).toString('hex')}`;
+      await cp(native, staging, { recursive: true, verbatimSymlinks: true });
+      await chmod(staging, 0o755);
+      await rename(staging, target).catch(async (error: unknown) => {
+        if (!(await exists(join(target, 'bin', 'initdb')))) throw error;
+        await rm(staging, { recursive: true, force: true }); // another start got there first
+      });
+    }
+    return join(target, 'bin');
+  }
+
+  /** Whether `owner` passes `test <flag> <path>` (which also needs every directory above it). */
+  private reachable(owner: OsUser, flag: '-x', path: string): Promise<boolean> {
+    return new Promise((resolveTest) => {
+      const child = spawn('test', [flag, path], { ...owner, cwd: '/', stdio: 'ignore' });
+      child.once('error', () => resolveTest(false));
+      child.once('close', (code) => resolveTest(code === 0));
+    });
+  }
+
+  /**
    * PostgreSQL refuses to run as root; as root we run it as the `postgres` OS user, creating that
    * user if the machine has none (a container, typically).
    */
@@ -168,7 +237,8 @@ export class EmbeddedPostgresServer {
   private exec(owner: OsUser | null, command: string, args: string[]): Promise<void> {
     return new Promise((resolveExec, reject) => {
       const child = spawn(command, args, {
-        ...(owner ?? {}),
+        // As `postgres`, from a directory it can enter (the service's may be out of its reach).
+        ...(owner ? { ...owner, cwd: '/' } : {}),
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, LC_ALL: 'C' },
       });
