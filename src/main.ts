@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { loadSigningSecret, secretFilePath, SigningSecretError } from './auth/signing-secret';
 import { refusePrototypeKeys } from './common/prototype-keys';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
@@ -68,15 +69,19 @@ async function bootstrap(): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfig();
+    // Read (or generated) here too, so that an unusable secret file stops start-up in one line.
+    loadSigningSecret(config);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError) && !(error instanceof SigningSecretError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
   const app = await createApp(config);
   const logger = app.get(Logger);
-  if (config.auth.usingDevSecret) {
-    logger.warn('JWT_SECRET is unset: using the development secret (never do this in production)');
+  if (config.auth.jwtSecret === null) {
+    logger.log(
+      `JWT_SECRET is unset: tokens are signed with the secret kept in ${secretFilePath(config.database.dataDir)} (npm run token uses it too)`,
+    );
   }
   await app.listen(config.port);
   logger.log(

@@ -23,9 +23,6 @@ function main(): void {
   }
   if (userId.length > 128) throw new Error('userId must be 1-128 characters');
   const config = loadConfig();
-  if (config.auth.usingDevSecret) {
-    process.stderr.write('warning: JWT_SECRET is unset; signing with the development secret\n');
-  }
   const token = new TokenVerifier(config).sign(userId, {
     roles: values.admin ? ['admin'] : [],
     ttlSeconds: parseTtl(values.ttl),

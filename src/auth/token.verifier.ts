@@ -3,6 +3,8 @@ import { createSecretKey, KeyObject } from 'node:crypto';
 import { JsonWebTokenError, TokenExpiredError, sign, verify } from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { AuthenticatedUser } from './authenticated-user';
+import { loadSigningSecret } from './signing-secret';
+import { userFromClaims } from './token-claims';
 
 export type TokenProblem = 'missing' | 'malformed' | 'expired' | 'invalid';
 
@@ -29,7 +31,7 @@ export class TokenVerifier {
   private readonly key: KeyObject;
 
   constructor(config: AppConfig) {
-    this.key = createSecretKey(Buffer.from(config.auth.jwtSecret, 'utf8'));
+    this.key = createSecretKey(Buffer.from(loadSigningSecret(config), 'utf8'));
   }
 
   verify(token: string | undefined | null): AuthenticatedUser {
@@ -44,7 +46,9 @@ export class TokenVerifier {
       }
       throw new InvalidTokenError('invalid');
     }
-    return toUser(payload);
+    const user = userFromClaims(payload);
+    if (!user) throw new InvalidTokenError('invalid');
+    return user;
   }
 
   /** Signs a token; used by `npm run token` and by tests. */
@@ -54,19 +58,4 @@ export class TokenVerifier {
       expiresIn: options.ttlSeconds,
     });
   }
-}
-
-function toUser(payload: unknown): AuthenticatedUser {
-  if (typeof payload !== 'object' || payload === null) throw new InvalidTokenError('invalid');
-  const { sub, exp, roles } = payload as Record<string, unknown>;
-  if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128) {
-    throw new InvalidTokenError('invalid');
-  }
-  // jsonwebtoken accepts tokens without `exp`; the contract requires it.
-  if (typeof exp !== 'number') throw new InvalidTokenError('invalid');
-  if (roles === undefined) return { userId: sub, roles: [], expiresAt: exp * 1000 };
-  if (!Array.isArray(roles) || !roles.every((r): r is string => typeof r === 'string')) {
-    throw new InvalidTokenError('invalid');
-  }
-  return { userId: sub, roles, expiresAt: exp * 1000 };
 }

@@ -14,12 +14,15 @@ export abstract class AppConfig {
   abstract readonly database: {
     /** `null` means "start the embedded PostgreSQL under `dataDir`". */
     readonly url: string | null;
+    /** DATA_DIR: the embedded cluster and the generated JWT secret. */
     readonly dataDir: string;
   };
   abstract readonly auth: {
-    readonly jwtSecret: string;
-    /** True when no JWT_SECRET was given and the development secret is in use. */
-    readonly usingDevSecret: boolean;
+    /**
+     * JWT_SECRET; `null` means "the random secret kept in `dataDir`, generated on first start"
+     * (see `loadSigningSecret`).
+     */
+    readonly jwtSecret: string | null;
   };
   abstract readonly http: {
     readonly bodyLimitBytes: number;

@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       port: 3000,
       logLevel: 'info',
       database: { url: null },
-      auth: { usingDevSecret: true },
+      auth: { jwtSecret: null },
       presence: { staleAfterMs: 90_000, sweepIntervalMs: 30_000 },
       ws: {
         heartbeatIntervalMs: 30_000,
@@ -28,17 +28,14 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '8080',
       DATABASE_URL: 'postgres://u:p@db:5432/meals',
-      JWT_SECRET: 'a-secret-of-sufficient-length',
+      JWT_SECRET: 'a-secret-of-sufficient-length-32b',
       LOG_LEVEL: 'debug',
       WS_ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173/',
       PRESENCE_STALE_AFTER_MS: '400',
     });
     expect(config.port).toBe(8080);
     expect(config.database.url).toBe('postgres://u:p@db:5432/meals');
-    expect(config.auth).toEqual({
-      jwtSecret: 'a-secret-of-sufficient-length',
-      usingDevSecret: false,
-    });
+    expect(config.auth).toEqual({ jwtSecret: 'a-secret-of-sufficient-length-32b' });
     expect(config.ws.allowedOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(config.presence.staleAfterMs).toBe(400);
   });
@@ -56,6 +53,9 @@ describe('loadConfig', () => {
     [{ WS_ALLOWED_ORIGINS: 'https://ok.example.com,::bad' }, 'WS_ALLOWED_ORIGINS'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET'],
+    // Counted in bytes, as the HMAC sees it: 16 characters of 2 bytes each are 32 bytes, 15 are not.
+    [{ JWT_SECRET: 'é'.repeat(15) }, 'JWT_SECRET'],
     [{ ANALYZER_URL: 'ftp://x' }, 'ANALYZER_URL'],
     [{ ANALYZER_TIMEOUT_MS: '40000' }, 'ANALYZER_TIMEOUT_MS'],
   ])('refuses %j with one line naming %s', (env, variable) => {

@@ -4,11 +4,8 @@ import { resolve } from 'node:path';
 import type { Level } from 'pino';
 import { ApnsConfig, AppConfig, NodeEnv } from './app-config';
 
-/**
- * Used only outside production when JWT_SECRET is unset, so `npm start` works on a fresh
- * machine; the boot log warns about it. Production refuses to start without a secret.
- */
-const DEVELOPMENT_JWT_SECRET = 'mealpulse-development-secret-do-not-use-in-production';
+/** HS256 wants a key at least as long as its hash. */
+export const MIN_SECRET_BYTES = 32;
 
 const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
@@ -166,8 +163,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (jwtSecret === undefined && nodeEnv === 'production') {
     throw new ConfigError('JWT_SECRET', 'is required when NODE_ENV=production');
   }
-  if (jwtSecret !== undefined && jwtSecret.length < 16) {
-    throw new ConfigError('JWT_SECRET', 'must be at least 16 characters');
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret, 'utf8') < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      'JWT_SECRET',
+      `must be at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`,
+    );
   }
   const staleAfterMs = integer(env, 'PRESENCE_STALE_AFTER_MS', 90_000, 1);
   const leaseMs = integer(env, 'JOB_LEASE_MS', 30_000, 100);
@@ -198,10 +198,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
       dataDir: resolve(raw(env, 'DATA_DIR') ?? '.data'),
     },
-    auth: {
-      jwtSecret: jwtSecret ?? DEVELOPMENT_JWT_SECRET,
-      usingDevSecret: jwtSecret === undefined,
-    },
+    auth: { jwtSecret: jwtSecret ?? null },
     http: {
       bodyLimitBytes: integer(env, 'HTTP_BODY_LIMIT_BYTES', 16_384, 1_024, 10_485_760),
     },

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { loadSigningSecret } from '../../src/auth/signing-secret';
 import { loadConfig } from '../../src/config/config.loader';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,9 +41,9 @@ Options:
                           deliveries by push are counted; --url is then ignored
   --help                  this text
 
-Durations: 500ms, 30s, 2m, 1h. Against a running server, tokens are signed with JWT_SECRET (or
-the development secret), so run it with the same environment as the server; pushes are counted
-only with --local.`;
+Durations: 500ms, 30s, 2m, 1h. Against a running server, tokens are signed with JWT_SECRET (or,
+when it is unset, the secret in DATA_DIR that the server generated), so run it with the same
+environment as the server; pushes are counted only with --local.`;
 
 function positiveInt(name: string, value: string): number {
   const parsed = Number(value);
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
     const report = await new Simulator({
       ...options,
       url: local?.url ?? values.url,
-      jwtSecret: local?.jwtSecret ?? loadConfig().auth.jwtSecret,
+      jwtSecret: local?.jwtSecret ?? loadSigningSecret(loadConfig()),
       pushPeer: local?.pushPeer,
     }).run();
     process.stderr.write('\n');
