@@ -25,7 +25,10 @@ const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
   const server = app.getHttpServer() as Server & { connectionsCheckingInterval: number };
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // Node's own default (5 minutes) would let a client that sends its headers and then dribbles
+  // its body hold a socket and a parser that long. Upgraded sockets leave this timer behind.
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs);
   // Read when the server starts listening, which is later.
   server.connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
   app.useBodyParser('json', { limit: config.http.bodyLimitBytes, reviver: refusePrototypeKeys });

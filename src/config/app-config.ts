@@ -26,6 +26,22 @@ export abstract class AppConfig {
   };
   abstract readonly http: {
     readonly bodyLimitBytes: number;
+    /** A request not received in full (headers and body) this long after its first byte gets 408. */
+    readonly requestTimeoutMs: number;
+  };
+  abstract readonly metrics: {
+    /** METRICS_TOKEN; `null` leaves /metrics open (for a scraper on a private network). */
+    readonly token: string | null;
+  };
+  abstract readonly retention: {
+    /** Acknowledged notifications older than this are deleted. */
+    readonly notificationDays: number;
+    /** Ended sessions older than this are deleted from the audit. */
+    readonly sessionAuditDays: number;
+    /** An Idempotency-Key older than this is forgotten: the same key then creates a new log. */
+    readonly idempotencyKeyHours: number;
+    /** How often each of them is pruned, in small batches. */
+    readonly pruneIntervalMs: number;
   };
   abstract readonly jobs: {
     readonly concurrency: number;
@@ -46,9 +62,6 @@ export abstract class AppConfig {
     readonly auditFlushIntervalMs: number;
   };
   abstract readonly notifications: {
-    /** Acknowledged notifications older than this are deleted. */
-    readonly retentionDays: number;
-    readonly pruneIntervalMs: number;
     /** How often notifications never written to a socket are pushed again to online users. */
     readonly repushIntervalMs: number;
   };

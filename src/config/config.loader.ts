@@ -80,6 +80,16 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/** A token a client sends as `Authorization: Bearer <token>`: visible ASCII, long enough to guess at. */
+function bearerSecret(env: Env, name: string): string | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  if (!/^[\x21-\x7e]{16,512}$/.test(value)) {
+    throw new ConfigError(name, 'must be 16-512 visible ASCII characters without spaces');
+  }
+  return value;
+}
+
 const APNS_REQUIRED = ['APNS_KEY_FILE', 'APNS_KEY_ID', 'APNS_TEAM_ID', 'APNS_TOPIC'] as const;
 /** Apple's key and team ids: ten characters, capitals and digits. */
 const APPLE_ID = /^[A-Z0-9]{10}$/;
@@ -201,6 +211,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auth: { jwtSecret: jwtSecret ?? null },
     http: {
       bodyLimitBytes: integer(env, 'HTTP_BODY_LIMIT_BYTES', 16_384, 1_024, 10_485_760),
+      requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 15_000, 1_000, 300_000),
+    },
+    metrics: { token: bearerSecret(env, 'METRICS_TOKEN') },
+    retention: {
+      notificationDays: integer(env, 'NOTIFICATION_RETENTION_DAYS', 30, 1, 3650),
+      sessionAuditDays: integer(env, 'SESSION_AUDIT_RETENTION_DAYS', 90, 1, 36_500),
+      idempotencyKeyHours: integer(env, 'IDEMPOTENCY_KEY_TTL_HOURS', 24, 1, 87_600),
+      pruneIntervalMs: integer(env, 'RETENTION_PRUNE_INTERVAL_MS', 3_600_000, 1_000),
     },
     jobs: {
       concurrency: integer(env, 'JOB_CONCURRENCY', 4, 0, 256),
@@ -219,8 +237,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       auditFlushIntervalMs: integer(env, 'PRESENCE_AUDIT_FLUSH_INTERVAL_MS', 10_000, 1),
     },
     notifications: {
-      retentionDays: integer(env, 'NOTIFICATION_RETENTION_DAYS', 30, 1, 3650),
-      pruneIntervalMs: integer(env, 'NOTIFICATION_PRUNE_INTERVAL_MS', 3_600_000, 1_000),
       repushIntervalMs: integer(env, 'NOTIFICATION_REPUSH_INTERVAL_MS', 10_000, 100),
     },
     push: {

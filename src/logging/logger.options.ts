@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
+import { redactedUrl } from './redacted-url';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -16,13 +17,12 @@ export function loggerOptions(config: AppConfig): Params {
         response.setHeader('X-Request-Id', id);
         return id;
       },
-      // Tokens never reach the logs, whichever way they were sent.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.access_token'],
+      // Tokens, cursors and ids in the query never reach the logs; headers are not logged at all.
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url.replace(/access_token=[^&]*/g, 'access_token=[Redacted]'),
+          url: redactedUrl(req.url),
         }),
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MealAnalysisModule } from '../meal-analysis/meal-analysis.module';
+import { IdempotencyKeyPruner } from './idempotency-key.pruner';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { MealLogJobRepository } from './meal-log-job.repository';
 import { MealLogOutcomePublisher } from './meal-log-outcome.publisher';
@@ -18,6 +19,7 @@ import { MealLogsService } from './meal-logs.service';
     MealLogRepository,
     MealLogJobRepository,
     IdempotencyKeyRepository,
+    IdempotencyKeyPruner,
     MealLogProcessor,
     MealLogResultWriter,
     MealLogWorker,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain.error';
+import { AppConfig } from '../config/app-config';
 import { decodeCursor, encodeCursor, isUuid } from '../common/pagination';
 import type { CreateMealLogDto } from './dto/create-meal-log.dto';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
@@ -26,6 +27,7 @@ function requestHash(dto: CreateMealLogDto): string {
 @Injectable()
 export class MealLogsService {
   constructor(
+    private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly mealLogs: MealLogRepository,
     private readonly idempotencyKeys: IdempotencyKeyRepository,
@@ -95,7 +97,12 @@ export class MealLogsService {
           'A request with this Idempotency-Key is still being processed; retry shortly',
         );
       }
-      const previous = await this.idempotencyKeys.find(manager, userId, key);
+      const previous = await this.idempotencyKeys.findUnexpired(
+        manager,
+        userId,
+        key,
+        this.config.retention.idempotencyKeyHours,
+      );
       if (previous) {
         if (previous.requestHash !== hash) {
           throw new DomainError(
@@ -107,7 +114,7 @@ export class MealLogsService {
         if (mealLog) return { mealLog, replayed: true };
       }
       const mealLog = await this.mealLogs.insertWithJob(log, manager);
-      await this.idempotencyKeys.insert(manager, userId, key, {
+      await this.idempotencyKeys.save(manager, userId, key, {
         requestHash: hash,
         mealLogId: mealLog.id,
       });

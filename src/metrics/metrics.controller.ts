@@ -1,9 +1,11 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Metrics } from './metrics';
+import { MetricsTokenGuard } from './metrics-token.guard';
 
-/** Prometheus scrape endpoint (unauthenticated, as scrapers expect; keep it off the public edge). */
+/** Prometheus scrape endpoint; behind METRICS_TOKEN when one is configured. */
 @ApiExcludeController()
+@UseGuards(MetricsTokenGuard)
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: Metrics) {}

@@ -380,13 +380,14 @@ export class NotificationRepository {
     }));
   }
 
-  /** Deletes up to `batchSize` acknowledged notifications older than `cutoff`; returns the count. */
-  async pruneAcknowledgedBefore(cutoff: Date, batchSize: number): Promise<number> {
+  /** Deletes up to `limit` acknowledged notifications older than `cutoff`; returns the count. */
+  async deleteAcknowledgedBefore(cutoff: Date, limit: number): Promise<number> {
     const [, count] = await this.dataSource.query<[unknown[], number]>(
       `DELETE FROM notifications WHERE id IN (
-         SELECT id FROM notifications WHERE acked_at IS NOT NULL AND created_at < $1 LIMIT $2
+         SELECT id FROM notifications WHERE acked_at IS NOT NULL AND created_at < $1
+         LIMIT $2 FOR UPDATE SKIP LOCKED
        )`,
-      [cutoff, batchSize],
+      [cutoff, limit],
     );
     return count;
   }

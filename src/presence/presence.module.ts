@@ -11,6 +11,7 @@ import { PresenceStore } from './presence-store.port';
 import { RedisPresenceStore } from './redis-presence.store';
 import { PresenceService } from './presence.service';
 import { ServerHeartbeat } from './server-heartbeat';
+import { SessionAuditPruner } from './session-audit.pruner';
 import { SessionAuditRepository } from './session-audit.repository';
 import { SessionAuditWriter } from './session-audit.writer';
 import { SessionConnections } from './session-connections';
@@ -41,6 +42,7 @@ import { UpgradeAuthorizer } from './upgrade.authorizer';
     UpgradeAuthorizer,
     SessionAuditRepository,
     SessionAuditWriter,
+    SessionAuditPruner,
     StaleSessionSweeper,
     ServerHeartbeat,
     AdminPresenceService,

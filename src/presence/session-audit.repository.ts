@@ -197,6 +197,21 @@ export class SessionAuditRepository {
     return count;
   }
 
+  /**
+   * Deletes up to `limit` sessions that ended before `cutoff`, skipping rows another transaction
+   * holds; sessions still open are never touched. Returns how many went.
+   */
+  async deleteEndedBefore(cutoff: Date, limit: number): Promise<number> {
+    const [, count] = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM ws_sessions WHERE session_id IN (
+         SELECT session_id FROM ws_sessions WHERE ended_at < $1
+         ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       )`,
+      [cutoff, limit],
+    );
+    return count;
+  }
+
   /** Ended sessions, newest first, keyset-paginated on (ended_at, session_id). */
   async listEnded(
     filter: EndedSessionFilter,
