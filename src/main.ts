@@ -94,8 +94,11 @@ async function bootstrap(): Promise<void> {
 
 if (require.main === module) {
   bootstrap().catch((error: unknown) => {
+    // A configuration problem found while starting (credentials Redis refuses) is one line too.
     process.stderr.write(
-      `MealPulse failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      error instanceof ConfigError
+        ? `${error.message}\n`
+        : `MealPulse failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
     process.exit(1);
   });

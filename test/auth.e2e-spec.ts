@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sign } from 'jsonwebtoken';
-import { ChildApp, startChildApp } from './support/child-app';
+import { ChildApp, startChildApp, startUpRefusal } from './support/child-app';
 import { api } from './support/http-client';
 import { startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase } from './support/test-database';
@@ -20,22 +20,6 @@ const ADMIN_PRESENCE = '/api/v1/admin/presence';
 const FORMERLY_BUILT_IN_SECRET = 'mealpulse-development-secret-do-not-use-in-production';
 
 const now = () => Math.floor(Date.now() / 1000);
-
-/** Runs the built service until it exits on its own (a refused start-up). */
-async function startUpRefusal(
-  env: Record<string, string>,
-): Promise<{ code: number; stderr: string }> {
-  try {
-    await run(process.execPath, [join(DIST, 'main.js')], {
-      env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'error', ...env },
-      timeout: 20_000,
-    });
-    throw new Error('the service started');
-  } catch (error) {
-    const failed = error as { code?: number; stderr?: string };
-    return { code: failed.code ?? -1, stderr: failed.stderr ?? '' };
-  }
-}
 
 /** `npm run token -- <userId> [--admin]`, as built, in the given environment. */
 async function tokenCli(env: Record<string, string>, ...args: string[]): Promise<string> {

@@ -1,5 +1,5 @@
 import { ClusterBus } from '../src/cluster/cluster-bus.port';
-import type { ClusterMessage } from '../src/cluster/cluster-message';
+import type { ClusterTopic } from '../src/cluster/cluster-topic';
 import { NotificationRepusher } from '../src/notifications/notification.repusher';
 import type { LiveSession } from '../src/presence/live-session';
 import { PresenceService } from '../src/presence/presence.service';
@@ -147,15 +147,15 @@ describeWithRedis('gap-free delivery across instances', () => {
   it('delivers, before a later one, a notification whose message to the instance was lost, although another device acked it', async () => {
     const { tablet, phone } = await devices('lost-message');
     const bus = a.app.get(ClusterBus);
-    const dropped: ClusterMessage[] = [];
-    const spy = jest.spyOn(bus, 'send').mockImplementationOnce((_instance, message) => {
-      dropped.push(message); // handed to Redis as far as A knows, and never arrives
+    const dropped: ClusterTopic<unknown>[] = [];
+    const spy = jest.spyOn(bus, 'send').mockImplementationOnce((_instance, topic) => {
+      dropped.push(topic); // handed to Redis as far as A knows, and never arrives
       return Promise.resolve(true);
     });
     try {
       const first = await postMeal(a, 'lost-message', 'an egg');
       const onTablet = await tablet.nextFrame(isNotification);
-      expect(dropped).toMatchObject([{ kind: 'notifications' }]);
+      expect(dropped).toMatchObject([{ name: 'notifications' }]);
       // The tablet acknowledges seq 1 before the phone has it.
       tablet.send({ type: 'ack', seq: onTablet.seq });
       await expectEventually(async () => expect(await ackedSeqs(a, 'lost-message')).toEqual([1]));
@@ -185,9 +185,9 @@ describeWithRedis('gap-free delivery across instances', () => {
     const send = bus.send.bind(bus);
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const spy = jest.spyOn(bus, 'send').mockImplementationOnce(async (instance, message) => {
+    const spy = jest.spyOn(bus, 'send').mockImplementationOnce(async (instance, topic, message) => {
       await held; // a slow path through Redis for the first message only
-      return send(instance, message);
+      return send(instance, topic, message);
     });
     try {
       const first = await postMeal(a, 'overtaken', 'an egg');

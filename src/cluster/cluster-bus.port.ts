@@ -1,8 +1,4 @@
-import type { ClusterMessageKind, ClusterMessageOf } from './cluster-message';
-
-export type ClusterMessageHandler<K extends ClusterMessageKind> = (
-  message: ClusterMessageOf<K>,
-) => void;
+import type { ClusterTopic } from './cluster-topic';
 
 /**
  * Messages between instances. With one instance (no Redis) there is nobody to talk to and
@@ -10,9 +6,7 @@ export type ClusterMessageHandler<K extends ClusterMessageKind> = (
  */
 export abstract class ClusterBus {
   /** Sends to one instance; resolves false when the message could not be handed to Redis. */
-  abstract send(
-    instanceId: string,
-    message: ClusterMessageOf<ClusterMessageKind>,
-  ): Promise<boolean>;
-  abstract on<K extends ClusterMessageKind>(kind: K, handler: ClusterMessageHandler<K>): void;
+  abstract send<T>(instanceId: string, topic: ClusterTopic<T>, message: T): Promise<boolean>;
+  /** Handles this topic's messages sent to this instance (one handler per topic). */
+  abstract on<T>(topic: ClusterTopic<T>, handler: (message: T) => void): void;
 }

@@ -1,21 +1,48 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ServiceInstance } from '../common/service-instance';
 import { Metrics } from '../metrics/metrics';
-import { ClusterBus, ClusterMessageHandler } from './cluster-bus.port';
-import type { ClusterMessage, ClusterMessageKind, ClusterMessageOf } from './cluster-message';
+import { refusePrototypeKeys } from '../common/prototype-keys';
+import { ClusterBus } from './cluster-bus.port';
+import type { ClusterTopic } from './cluster-topic';
 import { RedisConnection } from './redis.connection';
+
+/** What goes over the wire: the topic's name and its message. */
+interface Envelope {
+  topic: string;
+  message: unknown;
+}
+
+/** Why a message from Redis was dropped (a metric label). */
+export type DropReason = 'malformed' | 'unknown_topic' | 'invalid_message' | 'handler_failed';
+
+interface Subscription {
+  topic: ClusterTopic<unknown>;
+  handler: (message: unknown) => void;
+}
+
+function isEnvelope(value: unknown): value is Envelope {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<Envelope>).topic === 'string' &&
+    'message' in value
+  );
+}
 
 /**
  * One Redis channel per instance: a sender publishes once to each instance that needs the
  * message (found through the presence store), never to everyone for receivers to filter.
+ *
+ * Redis is not trusted to hold only what MealPulse wrote (anyone who can reach it can publish):
+ * every message is parsed without prototype keys and checked against its topic's schema, and one
+ * that fails is counted and dropped here, never thrown inside the Redis client. Nothing is lost
+ * by a drop: the notifications outbox is the source of truth, and the periodic catch-up delivers
+ * what a dropped message carried.
  */
 @Injectable()
 export class RedisClusterBus extends ClusterBus implements OnModuleInit {
   private readonly logger = new Logger(RedisClusterBus.name);
-  private readonly handlers = new Map<
-    ClusterMessageKind,
-    ClusterMessageHandler<ClusterMessageKind>
-  >();
+  private readonly subscriptions = new Map<string, Subscription>();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -33,21 +60,25 @@ export class RedisClusterBus extends ClusterBus implements OnModuleInit {
     await this.redis.subscriber.subscribe(own);
   }
 
-  async send(instanceId: string, message: ClusterMessageOf<ClusterMessageKind>): Promise<boolean> {
+  async send<T>(instanceId: string, topic: ClusterTopic<T>, message: T): Promise<boolean> {
+    const envelope: Envelope = { topic: topic.name, message };
     try {
-      await this.redis.commands.publish(this.channel(instanceId), JSON.stringify(message));
-      this.metrics.redisMessagesPublished.inc({ kind: message.kind });
+      await this.redis.commands.publish(this.channel(instanceId), JSON.stringify(envelope));
+      this.metrics.redisMessagesPublished.inc({ kind: topic.name });
       return true;
     } catch (error) {
       this.logger.warn(
-        `could not publish ${message.kind} to ${instanceId}: ${(error as Error).message}`,
+        `could not publish ${topic.name} to ${instanceId}: ${(error as Error).message}`,
       );
       return false;
     }
   }
 
-  on<K extends ClusterMessageKind>(kind: K, handler: ClusterMessageHandler<K>): void {
-    this.handlers.set(kind, handler as unknown as ClusterMessageHandler<ClusterMessageKind>);
+  on<T>(topic: ClusterTopic<T>, handler: (message: T) => void): void {
+    this.subscriptions.set(topic.name, {
+      topic,
+      handler: handler as (message: unknown) => void,
+    });
   }
 
   private channel(instanceId: string): string {
@@ -55,15 +86,29 @@ export class RedisClusterBus extends ClusterBus implements OnModuleInit {
   }
 
   private dispatch(text: string): void {
-    let message: ClusterMessage;
+    let envelope: unknown;
     try {
-      message = JSON.parse(text) as ClusterMessage;
+      envelope = JSON.parse(text, refusePrototypeKeys);
     } catch {
-      this.logger.warn('ignored a malformed cluster message');
-      return;
+      envelope = undefined;
     }
-    const handler = this.handlers.get(message.kind);
-    if (handler) handler(message);
-    else this.logger.warn(`no handler for cluster message ${message.kind}`);
+    if (!isEnvelope(envelope)) return this.drop('unknown', 'malformed');
+    const subscription = this.subscriptions.get(envelope.topic);
+    // An unknown name is not used as a label: whoever writes to Redis would choose the series.
+    if (!subscription) return this.drop('unknown', 'unknown_topic');
+    const { topic, handler } = subscription;
+    if (!topic.accepts(envelope.message)) return this.drop(topic.name, 'invalid_message');
+    try {
+      handler(envelope.message);
+    } catch (error) {
+      this.logger.error({ err: error }, `handling a ${topic.name} message failed`);
+      this.metrics.redisMessagesDropped.inc({ topic: topic.name, reason: 'handler_failed' });
+    }
+  }
+
+  /** Counted, and logged without the message's content (it may hold meal text). */
+  private drop(topic: string, reason: DropReason): void {
+    this.metrics.redisMessagesDropped.inc({ topic, reason });
+    this.logger.warn(`dropped a message from Redis (topic ${topic}): ${reason}`);
   }
 }

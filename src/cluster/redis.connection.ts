@@ -1,6 +1,13 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
+import { ConfigError } from '../config/config.loader';
+
+/** How long start-up waits to learn whether Redis takes the credentials; then it goes on without. */
+const FIRST_CONNECT_WAIT_MS = 3_000;
+
+/** Redis's answers to a missing or wrong password (or ACL user). */
+const AUTHENTICATION_REFUSED = /^(WRONGPASS|NOAUTH)\b/;
 
 /**
  * The Redis connections of an instance, when REDIS_URL is set: one for the commands on the
@@ -11,7 +18,7 @@ import { AppConfig } from '../config/app-config';
  * queueing, so nothing on the request or ping path ever waits for Redis.
  */
 @Injectable()
-export class RedisConnection implements OnApplicationShutdown {
+export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnection.name);
   readonly commands: Redis;
   readonly leases: Redis;
@@ -41,6 +48,32 @@ export class RedisConnection implements OnApplicationShutdown {
       client.on('ready', () => this.logger.log(`Redis ${name} connection ready`));
       client.on('error', (error: Error) =>
         this.logger.warn(`Redis ${name} connection: ${error.message}`),
+      );
+    }
+  }
+
+  /**
+   * Credentials Redis refuses are a configuration error and stop start-up, naming REDIS_URL;
+   * a Redis that is down is an outage: the instance starts without it and reconnects.
+   */
+  async onModuleInit(): Promise<void> {
+    const outcome = await new Promise<Error | null>((resolve) => {
+      const timer = setTimeout(() => settle(null), FIRST_CONNECT_WAIT_MS);
+      const onReady = () => settle(null);
+      const onError = (error: Error) => settle(error);
+      const settle = (error: Error | null) => {
+        clearTimeout(timer);
+        this.commands.off('ready', onReady).off('error', onError);
+        resolve(error);
+      };
+      if (this.commands.status === 'ready') return settle(null);
+      this.commands.once('ready', onReady).once('error', onError);
+    });
+    if (outcome && AUTHENTICATION_REFUSED.test(outcome.message)) {
+      await this.onApplicationShutdown();
+      throw new ConfigError(
+        'REDIS_URL',
+        `was refused by Redis (${outcome.message.split(' ')[0]}): check the user and password in it`,
       );
     }
   }

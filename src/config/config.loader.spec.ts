@@ -13,6 +13,9 @@ describe('loadConfig', () => {
       logLevel: 'info',
       database: { url: null },
       auth: { jwtSecret: null },
+      http: { requestTimeoutMs: 15_000 },
+      metrics: { token: null },
+      retention: { notificationDays: 30, sessionAuditDays: 90, idempotencyKeyHours: 24 },
       presence: { staleAfterMs: 90_000, sweepIntervalMs: 30_000 },
       ws: {
         heartbeatIntervalMs: 30_000,
@@ -57,6 +60,12 @@ describe('loadConfig', () => {
     // Counted in bytes, as the HMAC sees it: 16 characters of 2 bytes each are 32 bytes, 15 are not.
     [{ JWT_SECRET: 'é'.repeat(15) }, 'JWT_SECRET'],
     [{ ANALYZER_URL: 'ftp://x' }, 'ANALYZER_URL'],
+    [{ METRICS_TOKEN: 'too-short' }, 'METRICS_TOKEN'],
+    [{ METRICS_TOKEN: 'has a space in it, sixteen+' }, 'METRICS_TOKEN'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '500' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ SESSION_AUDIT_RETENTION_DAYS: '0' }, 'SESSION_AUDIT_RETENTION_DAYS'],
+    [{ IDEMPOTENCY_KEY_TTL_HOURS: '1.5' }, 'IDEMPOTENCY_KEY_TTL_HOURS'],
+    [{ RETENTION_PRUNE_INTERVAL_MS: '10' }, 'RETENTION_PRUNE_INTERVAL_MS'],
     [{ ANALYZER_TIMEOUT_MS: '40000' }, 'ANALYZER_TIMEOUT_MS'],
   ])('refuses %j with one line naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { ComposedStatement } from '../database/composed-statement';
 import type { MealLogView } from './meal-log.view';
 
-export type MealLogOutcomeName = 'meal_log.completed' | 'meal_log.failed';
+export const MEAL_LOG_OUTCOME_NAMES = ['meal_log.completed', 'meal_log.failed'] as const;
+export type MealLogOutcomeName = (typeof MEAL_LOG_OUTCOME_NAMES)[number];
 
 /** "A meal log finished": the typed contract MealLogs offers to whoever reacts to results. */
 export interface MealLogOutcome {

@@ -1,4 +1,18 @@
-import type { AnalyzedItem, NutritionTotals } from '../meal-analysis/meal-analysis.types';
+import {
+  Guard,
+  isArrayOf,
+  isIsoInstant,
+  isNullable,
+  isObjectOf,
+  isOneOf,
+  isString,
+} from '../common/shape';
+import {
+  AnalyzedItem,
+  isAnalyzedItem,
+  isNutritionTotals,
+  NutritionTotals,
+} from '../meal-analysis/meal-analysis.types';
 
 export const MEAL_TYPES = ['breakfast', 'lunch', 'dinner', 'snack'] as const;
 export type MealType = (typeof MEAL_TYPES)[number];
@@ -20,3 +34,17 @@ export interface MealLogView {
   unrecognized: string[];
   error: string | null;
 }
+
+export const isMealLogView: Guard<MealLogView> = isObjectOf<MealLogView>({
+  id: isString,
+  status: isOneOf(MEAL_LOG_STATUSES),
+  text: isString,
+  mealType: isNullable(isOneOf(MEAL_TYPES)),
+  loggedAt: isIsoInstant,
+  createdAt: isIsoInstant,
+  completedAt: isNullable(isIsoInstant),
+  items: isArrayOf(isAnalyzedItem),
+  totals: isNullable(isNutritionTotals),
+  unrecognized: isArrayOf(isString),
+  error: isNullable(isString),
+});

@@ -99,6 +99,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly redisMessagesDropped = new Counter({
+    name: 'mealpulse_redis_messages_dropped_total',
+    help: 'Messages from Redis that were not handled, by topic and reason (malformed, unknown_topic, invalid_message, handler_failed)',
+    labelNames: ['topic', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly redisMessagesPublished = new Counter({
     name: 'mealpulse_redis_messages_published_total',
     help: 'Messages published to other instances through Redis, by kind',

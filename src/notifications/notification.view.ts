@@ -1,5 +1,9 @@
-import type { MealLogOutcomeName } from '../meal-logs/meal-log-outcome.publisher';
-import type { MealLogView } from '../meal-logs/meal-log.view';
+import { Guard, isIsoInstant, isObjectOf, isOneOf, isSafeInteger, isString } from '../common/shape';
+import {
+  MEAL_LOG_OUTCOME_NAMES,
+  MealLogOutcomeName,
+} from '../meal-logs/meal-log-outcome.publisher';
+import { isMealLogView, MealLogView } from '../meal-logs/meal-log.view';
 import type { PushReason } from './push-schedule';
 
 /** A notification as clients see it (REST item, and the WebSocket frame without its `type`). */
@@ -16,6 +20,17 @@ export interface UserNotification {
   userId: string;
   notification: NotificationView;
 }
+
+export const isUserNotification: Guard<UserNotification> = isObjectOf<UserNotification>({
+  userId: isString,
+  notification: isObjectOf<NotificationView>({
+    id: isString,
+    seq: isSafeInteger,
+    event: isOneOf(MEAL_LOG_OUTCOME_NAMES),
+    data: isMealLogView,
+    createdAt: isIsoInstant,
+  }),
+});
 
 /**
  * What APNs made of one push to one device: `sent` (accepted), `rejected` (the token is invalid

@@ -11,6 +11,7 @@ import { DeliveryLedgerWriter } from './delivery-ledger.writer';
 import { CommittedNotification, NotificationChannel } from './notification-channel.port';
 import { NotificationRepository, SessionRead } from './notification.repository';
 import type { NotificationView, UserNotification } from './notification.view';
+import { NOTIFICATIONS_TOPIC } from './notifications.topic';
 import { SessionCursor } from './session-cursor';
 
 /** Rows per outbox read: a user back after a month offline is served in pages, not one query. */
@@ -70,7 +71,7 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
 
   onModuleInit(): void {
     // Another instance created notifications for users with sessions here.
-    this.bus.on('notifications', ({ notifications, committedAt }) => {
+    this.bus.on(NOTIFICATIONS_TOPIC, ({ notifications, committedAt }) => {
       for (const { userId, notification } of notifications)
         this.deliverHere(userId, outgoing(notification, committedAt));
     });
@@ -166,7 +167,7 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     }
     await Promise.all(
       [...byInstance].map(([instanceId, { notifications, committedAt }]) =>
-        this.bus.send(instanceId, { kind: 'notifications', notifications, committedAt }),
+        this.bus.send(instanceId, NOTIFICATIONS_TOPIC, { notifications, committedAt }),
       ),
     );
   }

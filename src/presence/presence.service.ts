@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { ClusterBus } from '../cluster/cluster-bus.port';
+import { END_SESSION_TOPIC } from './end-session.topic';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
@@ -215,8 +216,7 @@ export class PresenceService {
       (other) => other.deviceId === session.deviceId && other.instanceId !== this.instance.id,
     );
     for (const other of elsewhere) {
-      await this.bus.send(other.instanceId, {
-        kind: 'end_session',
+      await this.bus.send(other.instanceId, END_SESSION_TOPIC, {
         sessionId: other.sessionId,
         reason: 'replaced',
       });

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@ne
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { ClusterBus } from '../cluster/cluster-bus.port';
+import { END_SESSION_TOPIC } from './end-session.topic';
 import { AppConfig } from '../config/app-config';
 import {
   CloseCode,
@@ -57,7 +58,7 @@ export class SessionConnections implements OnModuleInit, BeforeApplicationShutdo
 
   /** A newer session of the same device opened on another instance: this one is replaced. */
   onModuleInit(): void {
-    this.bus.on('end_session', ({ sessionId }) => {
+    this.bus.on(END_SESSION_TOPIC, ({ sessionId }) => {
       const session = this.presence.localSession(sessionId);
       if (session) this.end(session, 'replaced');
     });

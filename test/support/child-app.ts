@@ -1,6 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { TEST_JWT_SECRET } from './tokens';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
@@ -99,4 +100,20 @@ export async function startChildApp(
       return exited;
     },
   };
+}
+
+/** Runs the built service in `env` until it exits on its own: a start-up it refuses. */
+export async function startUpRefusal(
+  env: Record<string, string>,
+): Promise<{ code: number; stderr: string }> {
+  try {
+    await promisify(execFile)(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'error', ...env },
+      timeout: 20_000,
+    });
+  } catch (error) {
+    const failed = error as { code?: number; stderr?: string };
+    return { code: failed.code ?? -1, stderr: failed.stderr ?? '' };
+  }
+  throw new Error('the service started and exited 0');
 }

@@ -13,8 +13,11 @@ export interface InstancePair {
   close: () => Promise<void>;
 }
 
-export async function startInstancePair(env: Record<string, string> = {}): Promise<InstancePair> {
-  const redis = await TestRedisServer.start();
+export async function startInstancePair(
+  env: Record<string, string> = {},
+  { redisPassword }: { redisPassword?: string } = {},
+): Promise<InstancePair> {
+  const redis = await TestRedisServer.start({ password: redisPassword });
   const database = await createTestDatabase();
   const shared = {
     DATABASE_URL: database.url,

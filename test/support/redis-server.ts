@@ -24,24 +24,41 @@ async function freePort(): Promise<number> {
 export class TestRedisServer {
   private process: ChildProcess | null = null;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly password: string | null,
+  ) {}
 
-  static async start(): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort());
+  /** With `password`, the server refuses every client that does not AUTH with it. */
+  static async start({ password }: { password?: string } = {}): Promise<TestRedisServer> {
+    const server = new TestRedisServer(await freePort(), password ?? null);
     await server.start();
     return server;
   }
 
+  /** The URL a client needs, with the password in it when the server requires one. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.urlWithPassword(this.password);
+  }
+
+  urlWithPassword(password: string | null): string {
+    const credentials = password === null ? '' : `:${encodeURIComponent(password)}@`;
+    return `redis://${credentials}127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
+    if (this.password !== null) args.push('--requirepass', this.password);
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     this.process = child;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(

@@ -44,7 +44,14 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...env,
   });
   const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
+  try {
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    // A refused start-up leaves nothing running behind the test.
+    await app.close();
+    await database.drop();
+    throw error;
+  }
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,
