@@ -28,10 +28,22 @@ export interface ChildApp {
  */
 export async function startChildApp(
   env: Record<string, string>,
-  { timeoutMs = 20_000, preload }: { timeoutMs?: number; preload?: string } = {},
+  {
+    timeoutMs = 20_000,
+    preload,
+    main = MAIN,
+    cwd,
+  }: {
+    timeoutMs?: number;
+    preload?: string;
+    /** Another build's main.js (a copy of the checkout elsewhere). */
+    main?: string;
+    cwd?: string;
+  } = {},
 ): Promise<ChildApp> {
-  const args = preload ? ['-r', join(__dirname, preload), MAIN] : [MAIN];
+  const args = preload ? ['-r', join(__dirname, preload), main] : [main];
   const child = spawn(process.execPath, args, {
+    cwd,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
