@@ -299,6 +299,8 @@ describe('meal log processing', () => {
         ANALYZER_URL: analyzerUrl,
         JOB_CONCURRENCY: '8',
         JOB_POLL_INTERVAL_MS: '20',
+        // One user posts all 120 logs at once.
+        MEAL_LOGS_PER_MINUTE: '120',
       };
       const first = await startChildApp(env);
       const second = await startChildApp(env);

@@ -24,6 +24,10 @@ export abstract class AppConfig {
   abstract readonly http: {
     readonly bodyLimitBytes: number;
   };
+  abstract readonly mealLogs: {
+    /** Logs one user may create in any minute; one more POST is refused (429). */
+    readonly perUserPerMinute: number;
+  };
   abstract readonly jobs: {
     readonly concurrency: number;
     readonly pollIntervalMs: number;

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       database: { url: null },
       auth: { usingDevSecret: true },
       presence: { staleAfterMs: 90_000, sweepIntervalMs: 30_000 },
+      mealLogs: { perUserPerMinute: 60 },
       ws: {
         heartbeatIntervalMs: 30_000,
         maxPayloadBytes: 65_536,
@@ -32,6 +33,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       WS_ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173/',
       PRESENCE_STALE_AFTER_MS: '400',
+      MEAL_LOGS_PER_MINUTE: '5',
     });
     expect(config.port).toBe(8080);
     expect(config.database.url).toBe('postgres://u:p@db:5432/meals');
@@ -41,6 +43,7 @@ describe('loadConfig', () => {
     });
     expect(config.ws.allowedOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(config.presence.staleAfterMs).toBe(400);
+    expect(config.mealLogs.perUserPerMinute).toBe(5);
   });
 
   it.each([
@@ -58,6 +61,10 @@ describe('loadConfig', () => {
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ ANALYZER_URL: 'ftp://x' }, 'ANALYZER_URL'],
     [{ ANALYZER_TIMEOUT_MS: '40000' }, 'ANALYZER_TIMEOUT_MS'],
+    [{ MEAL_LOGS_PER_MINUTE: '0' }, 'MEAL_LOGS_PER_MINUTE'],
+    [{ MEAL_LOGS_PER_MINUTE: '-1' }, 'MEAL_LOGS_PER_MINUTE'],
+    [{ MEAL_LOGS_PER_MINUTE: 'sixty' }, 'MEAL_LOGS_PER_MINUTE'],
+    [{ MEAL_LOGS_PER_MINUTE: '10001' }, 'MEAL_LOGS_PER_MINUTE'],
   ])('refuses %j with one line naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));

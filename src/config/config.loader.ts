@@ -205,6 +205,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     http: {
       bodyLimitBytes: integer(env, 'HTTP_BODY_LIMIT_BYTES', 16_384, 1_024, 10_485_760),
     },
+    mealLogs: {
+      perUserPerMinute: integer(env, 'MEAL_LOGS_PER_MINUTE', 60, 1, 10_000),
+    },
     jobs: {
       concurrency: integer(env, 'JOB_CONCURRENCY', 4, 0, 256),
       pollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 500, 10),
