@@ -69,6 +69,19 @@ describe('POST /api/v1/meal-logs/natural under MEAL_LOGS_PER_MINUTE', () => {
       expect(await logsOf(app, 'neighbour')).toEqual({ logs: 1, jobs: 1 });
     });
 
+    it('lets a burst of parallel POSTs past the limit by no more than the statements that can race', async () => {
+      const statuses = await Promise.all(
+        Array.from({ length: 200 }, () => post(app, 'burst', 'a plum').then((r) => r.status)),
+      );
+      const created = statuses.filter((status) => status === 201).length;
+      expect(created + statuses.filter((status) => status === 429).length).toBe(200);
+      // A POST sees only the logs committed when its statement began: the ones committing
+      // alongside the 60th all pass, and at most the pool's 20 connections run at once.
+      expect(created).toBeGreaterThanOrEqual(60);
+      expect(created).toBeLessThanOrEqual(60 + 19);
+      expect((await logsOf(app, 'burst')).logs).toBe(created);
+    });
+
     it('counts the user’s logs on every instance sharing the database', async () => {
       const other = await startTestApp({ DATABASE_URL: app.databaseUrl, JOB_CONCURRENCY: '0' });
       try {
