@@ -60,6 +60,7 @@ export class MealLogJobRepository {
       }[]
     >(
       `WITH RECURSIVE after_cursor(user_id) AS (
+         -- the ring: the users after the cursor, then from the first one up to the cursor
          SELECT min(user_id) FROM meal_log_jobs WHERE user_id > $4
          UNION ALL
          SELECT (SELECT min(user_id) FROM meal_log_jobs WHERE user_id > after_cursor.user_id)
@@ -74,6 +75,7 @@ export class MealLogJobRepository {
          UNION ALL
          SELECT user_id, 1 FROM from_start WHERE user_id <= $4
        ), users AS (
+         -- the ring is read only as far as it takes to find this many users with a due job
          SELECT user_id, lap FROM ring
          WHERE EXISTS (
            SELECT 1 FROM meal_log_jobs WHERE user_id = ring.user_id AND available_at <= now()
@@ -91,6 +93,7 @@ export class MealLogJobRepository {
            FOR UPDATE SKIP LOCKED
          ) AS job
        ), chosen AS (
+         -- every user's first job, then their second, ...
          SELECT meal_log_id, lap, turn FROM due ORDER BY turn, lap, user_id LIMIT $1
        ), claimed AS (
          UPDATE meal_log_jobs AS job
