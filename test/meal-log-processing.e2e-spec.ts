@@ -6,6 +6,7 @@ import { MealLogResultWriter } from '../src/meal-logs/meal-log-result.writer';
 import { NotificationRepository } from '../src/notifications/notification.repository';
 import { startChildApp } from './support/child-app';
 import { statementsDuring } from './support/sql';
+import { backlogOf, queueMealLogs } from './support/meal-queue';
 import { expectEventually } from './support/expect-eventually';
 import { FakeAnalyzer } from './support/fake-analyzer';
 import { api } from './support/http-client';
@@ -93,7 +94,7 @@ describe('meal log processing', () => {
     });
   });
 
-  describe('leases and fencing', () => {
+  describe('claims, leases and fencing', () => {
     let app: TestApp;
     let jobs: MealLogJobRepository;
 
@@ -237,6 +238,103 @@ describe('meal log processing', () => {
       });
       expect(await pendingJobs(app.dataSource)).toBe(0);
     });
+
+    describe('round the users', () => {
+      beforeEach(() => app.dataSource.query(`TRUNCATE meal_logs CASCADE`));
+
+      const claim = async (limit: number, after = '') =>
+        (await jobs.claimNextJobs(limit, 60_000, 'worker-a', after)).map((job) => [
+          job.userId,
+          job.mealLogId,
+        ]);
+
+      it('goes round the users, one job each per turn, from where the last claim ended', async () => {
+        const flood = await queueMealLogs(app.dataSource, backlogOf('flooder', 10));
+        const [alice] = await queueMealLogs(app.dataSource, ['alice']);
+        const carol = await queueMealLogs(app.dataSource, backlogOf('carol', 2));
+
+        expect(await claim(1)).toEqual([['alice', alice]]);
+        expect(await claim(1, 'alice')).toEqual([['carol', carol[0]]]);
+        expect(await claim(1, 'carol')).toEqual([['flooder', flood[0]]]);
+        // Round the ring again: alice has nothing due any more.
+        expect(await claim(1, 'flooder')).toEqual([['carol', carol[1]]]);
+        expect(await claim(2, 'carol')).toEqual([
+          ['flooder', flood[1]],
+          ['flooder', flood[2]],
+        ]);
+      });
+
+      it('takes every user’s first job before anyone’s second, each user’s oldest first', async () => {
+        const flood = await queueMealLogs(app.dataSource, backlogOf('flooder', 10));
+        const bob = await queueMealLogs(app.dataSource, backlogOf('bob', 3));
+        const [dave] = await queueMealLogs(app.dataSource, ['dave']);
+
+        // Four slots, three users: a second turn for the first users round the ring.
+        expect(await claim(4, 'carol')).toEqual([
+          ['dave', dave],
+          ['flooder', flood[0]],
+          ['flooder', flood[1]],
+          ['bob', bob[0]],
+        ]);
+        // One user alone fills every free slot.
+        await app.dataSource.query(`DELETE FROM meal_logs WHERE user_id <> 'flooder'`);
+        expect(await claim(4)).toEqual(flood.slice(2, 6).map((id) => ['flooder', id]));
+      });
+
+      it('skips jobs that are leased or waiting for a retry, and rows another claim has locked', async () => {
+        const flood = await queueMealLogs(app.dataSource, backlogOf('flooder', 3));
+        const [erin] = await queueMealLogs(app.dataSource, ['erin']);
+        await app.dataSource.query(
+          `UPDATE meal_log_jobs SET available_at = now() + interval '1 minute' WHERE meal_log_id = $1`,
+          [flood[0]],
+        );
+        const runner = app.dataSource.createQueryRunner();
+        await runner.startTransaction();
+        try {
+          // Another worker's claim in flight holds erin's job.
+          await runner.query(`SELECT 1 FROM meal_log_jobs WHERE meal_log_id = $1 FOR UPDATE`, [
+            erin,
+          ]);
+          expect(await claim(4)).toEqual([
+            ['flooder', flood[1]],
+            ['flooder', flood[2]],
+          ]);
+        } finally {
+          await runner.rollbackTransaction();
+          await runner.release();
+        }
+        expect(await claim(4)).toEqual([['erin', erin]]);
+      });
+
+      it('reads as many pages with 20,000 queued logs of one user and 4,000 users waiting as with 5,000 and 1,000', async () => {
+        const pagesRead = async (flood: number, others: number) => {
+          await app.dataSource.query(`TRUNCATE meal_logs CASCADE`);
+          await queueMealLogs(app.dataSource, [
+            ...backlogOf('flooder', flood),
+            ...Array.from({ length: others }, (_, i) => `user-${i}`),
+          ]);
+          await app.dataSource.query(`VACUUM ANALYZE meal_logs, meal_log_jobs`);
+          const [sent] = await statementsDuring(app.dataSource, () =>
+            jobs.claimNextJobs(4, 60_000, 'worker-a', 'flooder'),
+          );
+          const runner = app.dataSource.createQueryRunner();
+          await runner.startTransaction();
+          try {
+            const [{ 'QUERY PLAN': plan }] = (await runner.query(
+              `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sent.sql}`,
+              sent.params,
+            )) as { 'QUERY PLAN': { Plan: Record<string, number> }[] }[];
+            return plan[0].Plan['Shared Hit Blocks'] + plan[0].Plan['Shared Read Blocks'];
+          } finally {
+            await runner.rollbackTransaction();
+            await runner.release();
+          }
+        };
+        // Both queues' indexes are two levels deep: a page more or less is a page boundary.
+        const queued = await pagesRead(5_000, 1_000);
+        expect(await pagesRead(20_000, 4_000)).toBeLessThanOrEqual(queued + 5);
+      });
+    });
   });
 
   describe('worker processes', () => {
@@ -299,6 +397,8 @@ describe('meal log processing', () => {
         ANALYZER_URL: analyzerUrl,
         JOB_CONCURRENCY: '8',
         JOB_POLL_INTERVAL_MS: '20',
+        // One user posts all 120 logs at once.
+        MEAL_LOGS_PER_MINUTE: '120',
       };
       const first = await startChildApp(env);
       const second = await startChildApp(env);

@@ -38,6 +38,8 @@ describe('notifications', () => {
       PRESENCE_STALE_AFTER_MS: '400',
       PRESENCE_SWEEP_INTERVAL_MS: '100',
       WS_HEARTBEAT_INTERVAL_MS: '60000',
+      // The backlog test posts 140 logs of one user within seconds.
+      MEAL_LOGS_PER_MINUTE: '140',
     });
   });
   afterAll(() => app.close());

@@ -47,9 +47,9 @@ export class JobFeeder {
       `WITH log AS (
          INSERT INTO meal_logs (user_id, text, logged_at)
          SELECT user_id, $2, clock_timestamp() FROM unnest($1::text[]) AS user_id
-         RETURNING id
+         RETURNING id, user_id
        ), job AS (
-         INSERT INTO meal_log_jobs (meal_log_id) SELECT id FROM log
+         INSERT INTO meal_log_jobs (meal_log_id, user_id) SELECT id, user_id FROM log
        )
        SELECT id FROM log`,
       [userIds, MEAL_TEXT],

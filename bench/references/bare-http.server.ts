@@ -1,7 +1,8 @@
 /**
  * The W4 reference: MealPulse's two hottest REST routes on bare `node:http` + `pg`, doing the
- * same work per request: JWT check, body validation, the insert of the log and its job in one
- * transaction, the owner-scoped select, the same JSON, and Express's weak ETag with 304.
+ * same work per request: JWT check, body validation, the per-user rate limit's count and the
+ * insert of the log and its job in one statement, the owner-scoped select, the same JSON, and
+ * Express's weak ETag with 304.
  */
 import { createHash, createSecretKey } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -12,6 +13,8 @@ const MEAL_TYPES = new Set(['breakfast', 'lunch', 'dinner', 'snack']);
 const COLUMNS = `id, status, text, meal_type, logged_at, created_at, completed_at, items, totals,
   unrecognized, error`;
 const BY_ID = /^\/api\/v1\/meal-logs\/([0-9a-f-]{36})$/;
+/** MealPulse's default MEAL_LOGS_PER_MINUTE. */
+const MEAL_LOGS_PER_MINUTE = 60;
 
 // As MealPulse's TokenVerifier does: a secret KeyObject, not a string jsonwebtoken re-parses.
 const secret = createSecretKey(Buffer.from(process.env.JWT_SECRET!, 'utf8'));
@@ -96,18 +99,34 @@ async function create(
   ) {
     return reply(response, 400, { statusCode: 400, error: 'Bad Request', message: 'invalid body' });
   }
-  // The same single statement as MealPulse's POST (log and job in one CTE), so the work is equal.
-  const { rows } = await pool.query<Row>(
-    `WITH log AS (
+  // The same single statement as MealPulse's POST (the user's logs of the last minute counted,
+  // then the log and its job in one CTE), so the work is equal.
+  const { rows } = await pool.query<Row & { ms_until_free: number | null }>(
+    `WITH window_full AS (
+       SELECT created_at FROM meal_logs
+       WHERE user_id = $1 AND created_at > now() - $5 * interval '1 millisecond'
+       ORDER BY created_at DESC
+       OFFSET $4::int - 1 LIMIT 1
+     ), log AS (
        INSERT INTO meal_logs (user_id, text, meal_type, logged_at)
-       VALUES ($1, $2, $3, clock_timestamp())
+       SELECT $1, $2, $3, clock_timestamp()
+       WHERE NOT EXISTS (SELECT FROM window_full)
        RETURNING *
      ), job AS (
-       INSERT INTO meal_log_jobs (meal_log_id) SELECT id FROM log
+       INSERT INTO meal_log_jobs (meal_log_id, user_id) SELECT id, user_id FROM log
      )
-     SELECT ${COLUMNS} FROM log`,
-    [userId, text, mealType],
+     SELECT ${COLUMNS},
+            (SELECT extract(epoch FROM created_at + $5 * interval '1 millisecond'
+                                       - clock_timestamp()) * 1000
+             FROM window_full)::float8 AS ms_until_free
+     FROM (VALUES (true)) AS answer LEFT JOIN log ON true`,
+    [userId, text, mealType, MEAL_LOGS_PER_MINUTE, 60_000],
   );
+  const untilFree = rows[0].ms_until_free;
+  if (untilFree !== null) {
+    response.setHeader('retry-after', String(Math.max(1, Math.ceil(untilFree / 1000))));
+    return reply(response, 429, { statusCode: 429, error: 'Too Many Requests', message: 'limit' });
+  }
   reply(response, 201, view(rows[0]));
 }
 

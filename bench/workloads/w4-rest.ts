@@ -10,6 +10,11 @@ const SERVERS: ServerKind[] = ['mealpulse', 'bare-http'];
 /** The REST API alone: no worker analysing the posted logs (the reference has none either). */
 const ENV = { JOB_CONCURRENCY: '0' };
 const CONNECTIONS = 32;
+/**
+ * POSTs go round this many users, each staying far below MEAL_LOGS_PER_MINUTE (60) at any rate
+ * the machine reaches, so every POST is a new log that pays for the limit's count.
+ */
+const POSTING_USERS = 2_000;
 const BODY = JSON.stringify({ text: '1 small apple and 2 eggs', mealType: 'breakfast' });
 
 type Scenario = 'POST natural' | 'GET :id' | 'GET :id If-None-Match';
@@ -82,8 +87,12 @@ async function measureRest(
   durationMs: number,
 ): Promise<Record<Scenario, RestMeasurement>> {
   return withServer(context, kind, ENV, async (server) => {
-    const authorization = `Bearer ${sign({ sub: 'bench-rest' }, BENCH_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 })}`;
+    const bearer = (sub: string) =>
+      `Bearer ${sign({ sub }, BENCH_JWT_SECRET, { algorithm: 'HS256', expiresIn: 3600 })}`;
+    const authorization = bearer('bench-rest');
     const headers = { authorization, 'content-type': 'application/json' };
+    const posters = Array.from({ length: POSTING_USERS }, (_, i) => bearer(`bench-rest-${i}`));
+    let nextPoster = 0;
     const created = await fetch(`${server.baseUrl}/api/v1/meal-logs/natural`, {
       method: 'POST',
       headers,
@@ -101,6 +110,15 @@ async function measureRest(
           url: `${server.baseUrl}/api/v1/meal-logs/natural`,
           body: BODY,
           headers,
+          requests: [
+            {
+              setupRequest: (request) => {
+                nextPoster = (nextPoster + 1) % POSTING_USERS;
+                const authorization = posters[nextPoster];
+                return { ...request, headers: { ...request.headers, authorization } };
+              },
+            },
+          ],
         },
       },
       'GET :id': {

@@ -8,12 +8,15 @@ export type DomainErrorCode =
   | 'invalid_idempotency_key'
   | 'idempotency_key_reused'
   | 'idempotency_request_in_progress'
+  | 'meal_log_rate_limited'
   | 'database_unavailable';
 
 export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorCode,
     message: string,
+    /** When the client may try again, for a refusal that passes with time (`Retry-After`). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'DomainError';

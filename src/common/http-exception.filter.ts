@@ -25,6 +25,8 @@ export function statusForDomainError(code: DomainErrorCode): HttpStatus {
       return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'idempotency_request_in_progress':
       return HttpStatus.CONFLICT;
+    case 'meal_log_rate_limited':
+      return HttpStatus.TOO_MANY_REQUESTS;
     case 'database_unavailable':
       return HttpStatus.SERVICE_UNAVAILABLE;
   }
@@ -67,7 +69,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
-    if (body.statusCode === 503) {
+    const retryAfterSeconds =
+      exception instanceof DomainError ? exception.retryAfterSeconds : undefined;
+    if (retryAfterSeconds !== undefined) {
+      response.setHeader('Retry-After', String(retryAfterSeconds));
+    } else if (body.statusCode === 503) {
       response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     }
     response.status(body.statusCode).json(body);

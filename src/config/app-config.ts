@@ -43,6 +43,10 @@ export abstract class AppConfig {
     /** How often each of them is pruned, in small batches. */
     readonly pruneIntervalMs: number;
   };
+  abstract readonly mealLogs: {
+    /** Logs one user may create in any minute; one more POST is refused (429). */
+    readonly perUserPerMinute: number;
+  };
   abstract readonly jobs: {
     readonly concurrency: number;
     readonly pollIntervalMs: number;

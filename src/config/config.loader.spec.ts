@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       metrics: { token: null },
       retention: { notificationDays: 30, sessionAuditDays: 90, idempotencyKeyHours: 24 },
       presence: { staleAfterMs: 90_000, sweepIntervalMs: 30_000 },
+      mealLogs: { perUserPerMinute: 60 },
       ws: {
         heartbeatIntervalMs: 30_000,
         maxPayloadBytes: 65_536,
@@ -35,12 +36,14 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       WS_ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173/',
       PRESENCE_STALE_AFTER_MS: '400',
+      MEAL_LOGS_PER_MINUTE: '5',
     });
     expect(config.port).toBe(8080);
     expect(config.database.url).toBe('postgres://u:p@db:5432/meals');
     expect(config.auth).toEqual({ jwtSecret: 'a-secret-of-sufficient-length-32b' });
     expect(config.ws.allowedOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(config.presence.staleAfterMs).toBe(400);
+    expect(config.mealLogs.perUserPerMinute).toBe(5);
   });
 
   it.each([
@@ -67,6 +70,10 @@ describe('loadConfig', () => {
     [{ IDEMPOTENCY_KEY_TTL_HOURS: '1.5' }, 'IDEMPOTENCY_KEY_TTL_HOURS'],
     [{ RETENTION_PRUNE_INTERVAL_MS: '10' }, 'RETENTION_PRUNE_INTERVAL_MS'],
     [{ ANALYZER_TIMEOUT_MS: '40000' }, 'ANALYZER_TIMEOUT_MS'],
+    [{ MEAL_LOGS_PER_MINUTE: '0' }, 'MEAL_LOGS_PER_MINUTE'],
+    [{ MEAL_LOGS_PER_MINUTE: '-1' }, 'MEAL_LOGS_PER_MINUTE'],
+    [{ MEAL_LOGS_PER_MINUTE: 'sixty' }, 'MEAL_LOGS_PER_MINUTE'],
+    [{ MEAL_LOGS_PER_MINUTE: '10001' }, 'MEAL_LOGS_PER_MINUTE'],
   ])('refuses %j with one line naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));

@@ -220,6 +220,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       idempotencyKeyHours: integer(env, 'IDEMPOTENCY_KEY_TTL_HOURS', 24, 1, 87_600),
       pruneIntervalMs: integer(env, 'RETENTION_PRUNE_INTERVAL_MS', 3_600_000, 1_000),
     },
+    mealLogs: {
+      perUserPerMinute: integer(env, 'MEAL_LOGS_PER_MINUTE', 60, 1, 10_000),
+    },
     jobs: {
       concurrency: integer(env, 'JOB_CONCURRENCY', 4, 0, 256),
       pollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 500, 10),

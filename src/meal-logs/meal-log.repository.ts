@@ -4,6 +4,7 @@ import type { KeysetCursor } from '../common/pagination';
 import type { ComposedStatement } from '../database/composed-statement';
 import type { MealAnalysis } from '../meal-analysis/meal-analysis.types';
 import type { ClaimedJob } from './meal-log-job.repository';
+import { MEAL_LOG_RATE_WINDOW_MS } from './meal-log-rate.limit';
 import type { MealLogStatus, MealLogView, MealType } from './meal-log.view';
 
 interface MealLogRow {
@@ -30,6 +31,10 @@ export interface NewMealLog {
   /** null: now. */
   loggedAt: Date | null;
 }
+
+/** What an insert under the rate limit came to. */
+export type LimitedInsert =
+  { kind: 'created'; mealLog: MealLogView } | { kind: 'over_limit'; msUntilFree: number };
 
 /** What one attempt at a meal log came to. */
 export type AttemptResult =
@@ -98,21 +103,44 @@ export class MealLogRepository {
   /**
    * Inserts the log together with its processing job in one statement, atomic on its own (a POST
    * without an Idempotency-Key needs no transaction and makes one round trip), or inside the
-   * caller's transaction when `manager` is one.
+   * caller's transaction when `manager` is one; unless the user already created `perMinute` logs
+   * within the rate window, in which case nothing is written.
+   *
+   * The window is counted in the same statement, from the user's newest logs on the
+   * `(user_id, created_at)` index: at most `perMinute` entries are read, and every instance
+   * counts the same rows. Its `perMinute`-th newest log is the one whose leaving frees the
+   * window, so its age says when. Concurrent POSTs of one user do not see each other's rows, so
+   * a burst racing at the limit can pass it by the requests that were in flight together.
    */
-  async insertWithJob(log: NewMealLog, manager = this.dataSource.manager): Promise<MealLogView> {
-    const [row] = await manager.query<MealLogRow[]>(
-      `WITH log AS (
+  async insertWithJob(
+    log: NewMealLog,
+    perMinute: number,
+    manager = this.dataSource.manager,
+  ): Promise<LimitedInsert> {
+    const [row] = await manager.query<(MealLogRow & { ms_until_free: number | null })[]>(
+      `WITH window_full AS (
+         SELECT created_at FROM meal_logs
+         WHERE user_id = $1 AND created_at > now() - $6 * interval '1 millisecond'
+         ORDER BY created_at DESC
+         OFFSET $5::int - 1 LIMIT 1
+       ), log AS (
          INSERT INTO meal_logs (user_id, text, meal_type, logged_at)
-         VALUES ($1, $2, $3, COALESCE($4, clock_timestamp()))
+         SELECT $1, $2, $3, COALESCE($4, clock_timestamp())
+         WHERE NOT EXISTS (SELECT FROM window_full)
          RETURNING *
        ), job AS (
-         INSERT INTO meal_log_jobs (meal_log_id) SELECT id FROM log
+         INSERT INTO meal_log_jobs (meal_log_id, user_id) SELECT id, user_id FROM log
        )
-       SELECT ${COLUMNS} FROM log`,
-      [log.userId, log.text, log.mealType, log.loggedAt],
+       SELECT ${COLUMNS},
+              (SELECT extract(epoch FROM created_at + $6 * interval '1 millisecond'
+                                         - clock_timestamp()) * 1000
+               FROM window_full)::float8 AS ms_until_free
+       FROM (VALUES (true)) AS answer LEFT JOIN log ON true`,
+      [log.userId, log.text, log.mealType, log.loggedAt, perMinute, MEAL_LOG_RATE_WINDOW_MS],
     );
-    return toView(row);
+    return row.ms_until_free === null
+      ? { kind: 'created', mealLog: toView(row) }
+      : { kind: 'over_limit', msUntilFree: row.ms_until_free };
   }
 
   async findOwnedBy(

@@ -13,7 +13,8 @@ import { MealLogProcessor } from './meal-log.processor';
 /**
  * Keeps up to `JOB_CONCURRENCY` jobs in flight: claims due jobs every `JOB_POLL_INTERVAL_MS`,
  * and at once when this process has just queued one (`wake`). Other processes find new jobs on
- * their next poll. Decisions about each job belong to MealLogProcessor.
+ * their next poll. Each claim goes on round the queue's users from where the last one ended, so
+ * every user with work waiting gets a turn. Decisions about each job belong to MealLogProcessor.
  */
 @Injectable()
 export class MealLogWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -23,6 +24,8 @@ export class MealLogWorker implements OnApplicationBootstrap, BeforeApplicationS
   private polling = false;
   private pollAgain = false;
   private stopped = true;
+  /** Where this worker's round of the queue's users stands: the last user its claims served. */
+  private lastServedUserId = '';
 
   constructor(
     private readonly config: AppConfig,
@@ -70,8 +73,10 @@ export class MealLogWorker implements OnApplicationBootstrap, BeforeApplicationS
           free,
           this.config.jobs.leaseMs,
           this.instance.id,
+          this.lastServedUserId,
         );
         claimedFull = claimed.length === free;
+        if (claimed.length > 0) this.lastServedUserId = claimed[claimed.length - 1].userId;
         for (const job of claimed) this.track(this.processor.process(job));
       }
     } catch (error) {

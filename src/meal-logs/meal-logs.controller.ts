@@ -41,6 +41,10 @@ export class MealLogsController {
   })
   @ApiResponse({ status: 409, description: 'A request with this Idempotency-Key is in progress' })
   @ApiResponse({ status: 422, description: 'Idempotency-Key reused with a different body' })
+  @ApiResponse({
+    status: 429,
+    description: 'More than MEAL_LOGS_PER_MINUTE logs in a minute; Retry-After says when to retry',
+  })
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: CreateMealLogDto,

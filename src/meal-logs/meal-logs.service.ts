@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain.error';
-import { AppConfig } from '../config/app-config';
 import { decodeCursor, encodeCursor, isUuid } from '../common/pagination';
+import { AppConfig } from '../config/app-config';
 import type { CreateMealLogDto } from './dto/create-meal-log.dto';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
+import { retryAfterSeconds } from './meal-log-rate.limit';
 import { MealLogRepository, NewMealLog } from './meal-log.repository';
 import type { MealLogView } from './meal-log.view';
 import { MealLogWorker } from './meal-log.worker';
@@ -37,7 +38,8 @@ export class MealLogsService {
   /**
    * Stores the log and its job atomically; with an Idempotency-Key, the idempotency record too,
    * in the same transaction, so a crash leaves all three or none and a retried POST can never
-   * create a second log.
+   * create a second log. A user over `MEAL_LOGS_PER_MINUTE` is refused with the seconds until the
+   * window frees; a replay creates nothing, so it is neither refused nor counted.
    */
   async create(
     userId: string,
@@ -52,7 +54,7 @@ export class MealLogsService {
     };
     const created =
       idempotencyKey === undefined
-        ? { mealLog: await this.mealLogs.insertWithJob(log), replayed: false }
+        ? { mealLog: await this.insertWithinLimit(log), replayed: false }
         : await this.createIdempotently(userId, idempotencyKey, requestHash(dto), log);
     if (!created.replayed) this.worker.wake();
     return created;
@@ -113,12 +115,24 @@ export class MealLogsService {
         const mealLog = await this.mealLogs.findOwnedBy(userId, previous.mealLogId, manager);
         if (mealLog) return { mealLog, replayed: true };
       }
-      const mealLog = await this.mealLogs.insertWithJob(log, manager);
+      const mealLog = await this.insertWithinLimit(log, manager);
       await this.idempotencyKeys.save(manager, userId, key, {
         requestHash: hash,
         mealLogId: mealLog.id,
       });
       return { mealLog, replayed: false };
     });
+  }
+
+  private async insertWithinLimit(log: NewMealLog, manager?: EntityManager): Promise<MealLogView> {
+    const perMinute = this.config.mealLogs.perUserPerMinute;
+    const inserted = await this.mealLogs.insertWithJob(log, perMinute, manager);
+    if (inserted.kind === 'created') return inserted.mealLog;
+    const seconds = retryAfterSeconds(inserted.msUntilFree);
+    throw new DomainError(
+      'meal_log_rate_limited',
+      `At most ${perMinute} meal logs per minute; retry in ${seconds} s`,
+      seconds,
+    );
   }
 }
