@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { refusePrototypeKeys } from './common/prototype-keys';
+import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
 import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
@@ -78,6 +79,7 @@ async function bootstrap(): Promise<void> {
   if (config.auth.usingDevSecret) {
     logger.warn('JWT_SECRET is unset: using the development secret (never do this in production)');
   }
+  exitWhenShutdownOverruns(config.shutdown.timeoutMs, logger);
   await app.listen(config.port);
   logger.log(
     `MealPulse listening on ${(await app.getUrl()).replace('[::1]', 'localhost')} (API docs at /docs)`,

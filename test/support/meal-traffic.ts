@@ -6,6 +6,8 @@ export interface PostedMeal {
   text: string;
   status: number;
   retryAfter: string | null;
+  /** From sending the request to its answer (or its failure). */
+  ms: number;
 }
 
 const TEXTS = [
@@ -67,6 +69,7 @@ export class MealTraffic {
   }
 
   private async post(userId: string, key: string, text: string): Promise<PostedMeal> {
+    const started = Date.now();
     const response = await fetch(`${this.baseUrl}/api/v1/meal-logs/natural`, {
       method: 'POST',
       headers: {
@@ -83,6 +86,7 @@ export class MealTraffic {
       text,
       status: response?.status ?? 0,
       retryAfter: response?.headers.get('retry-after') ?? null,
+      ms: Date.now() - started,
     };
   }
 }
