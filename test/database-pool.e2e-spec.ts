@@ -1,11 +1,15 @@
-import { createServer, Server, Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { isDatabaseUnavailable } from '../src/common/database-unavailable';
 import { createDataSource } from '../src/database/data-source';
+import { DatabaseLifecycle } from '../src/database/database.lifecycle';
+import { expectEventually } from './support/expect-eventually';
+import { FreezableProxy } from './support/freezable-proxy';
 import { createTestDatabase } from './support/test-database';
 
 const STATEMENT_TIMEOUT_MS = 300;
+const CONNECT_TIMEOUT_MS = 1_000;
 /** The client's wait for an answer: the statement timeout plus the second it leaves the server. */
 const UNANSWERED_AFTER_MS = STATEMENT_TIMEOUT_MS + 1_000;
 
@@ -26,7 +30,7 @@ describe('database pool (createDataSource)', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     dataSource = createDataSource(database.url, {
-      connectMs: 1_000,
+      connectMs: CONNECT_TIMEOUT_MS,
       statementMs: STATEMENT_TIMEOUT_MS,
     });
     await dataSource.initialize();
@@ -90,7 +94,10 @@ describe('database pool (createDataSource)', () => {
   });
 
   it('runs statements without a time limit when built for migrations', async () => {
-    const migrator = createDataSource(database.url, { connectMs: 1_000, statementMs: null });
+    const migrator = createDataSource(database.url, {
+      connectMs: CONNECT_TIMEOUT_MS,
+      statementMs: null,
+    });
     await migrator.initialize();
     try {
       expect(await migrator.query(`SHOW statement_timeout`)).toEqual([{ statement_timeout: '0' }]);
@@ -102,29 +109,52 @@ describe('database pool (createDataSource)', () => {
     }
   });
 
-  describe('a server that accepts connections and never answers', () => {
-    let silent: Server;
-    const sockets: Socket[] = [];
+  describe('a server that stops answering (a frozen proxy in front of it)', () => {
+    let proxy: FreezableProxy;
+    let behind: DataSource;
     beforeAll(async () => {
-      silent = createServer((socket) => sockets.push(socket));
-      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      proxy = await FreezableProxy.start(database.url);
+      behind = createDataSource(proxy.urlFor(database.url), {
+        connectMs: CONNECT_TIMEOUT_MS,
+        statementMs: STATEMENT_TIMEOUT_MS,
+      });
+      await behind.initialize();
+      // Connections open and idle in the pool, as in a service that has been serving.
+      await Promise.all(Array.from({ length: 5 }, () => behind.query(`SELECT pg_sleep(0.05)`)));
+      proxy.freeze();
     });
     afterAll(async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      if (behind.isInitialized) await behind.destroy();
+      await proxy.stop();
     });
 
-    it('gives up connecting after the connect timeout', async () => {
-      const { port } = silent.address() as AddressInfo;
-      const unanswered = createDataSource(`postgres://postgres@127.0.0.1:${port}/none`, {
-        connectMs: 500,
+    it('refuses a statement within the statement timeout plus a second', async () => {
+      const { error, ms } = await failure(behind.query(`SELECT 1`));
+      expect(isDatabaseUnavailable(error)).toBe(true);
+      expect(ms).toBeGreaterThanOrEqual(UNANSWERED_AFTER_MS - 50);
+      expect(ms).toBeLessThan(UNANSWERED_AFTER_MS + 700);
+    });
+
+    it('refuses a new connection within the connect timeout', async () => {
+      const unanswered = createDataSource(proxy.urlFor(database.url), {
+        connectMs: CONNECT_TIMEOUT_MS,
         statementMs: STATEMENT_TIMEOUT_MS,
       });
       const { error, ms } = await failure(unanswered.initialize());
       expect(isDatabaseUnavailable(error)).toBe(true);
-      expect(ms).toBeGreaterThanOrEqual(450);
-      expect(ms).toBeLessThan(1_200);
-      expect(sockets.length).toBeGreaterThan(0);
+      expect(ms).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 50);
+      expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 700);
+    });
+
+    it('closes the pool at shutdown without waiting on the server longer than a connect', async () => {
+      // Statements waiting on the idle connections, and on connections being opened.
+      const waiting = Array.from({ length: 10 }, () => behind.query(`SELECT 1`).catch(() => null));
+      const pool = (behind.driver as PostgresDriver).master as Pool;
+      await expectEventually(() => expect(pool.totalCount).toBeGreaterThan(5));
+      const started = Date.now();
+      await new DatabaseLifecycle(behind, null).onApplicationShutdown();
+      expect(Date.now() - started).toBeLessThan(CONNECT_TIMEOUT_MS + 700);
+      await Promise.all(waiting);
     });
   });
 });

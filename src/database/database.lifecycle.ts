@@ -1,24 +1,19 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { finishesWithin } from '../common/deadline';
 import { EmbeddedPostgresServer } from './embedded-postgres.server';
-
-/**
- * How long closing the pool may take: a goodbye to each idle connection, answered by a server
- * that works in well under a second. A hung server never answers, and its connections are then
- * left to close with the process.
- */
-const POOL_END_TIMEOUT_MS = 2_000;
 
 /**
  * Closes the pool and then the embedded cluster. This runs in `onApplicationShutdown`, the last
  * phase of Nest's shutdown, because the workers and the gateway still write (job results, session
  * audit) during `beforeApplicationShutdown`.
+ *
+ * Closing the pool does not wait on the server, so a hung one cannot hold it: idle connections
+ * are dropped without waiting for the server's goodbye, those still in use are released (their
+ * statements fail within the statement timeout), and one being opened fails within
+ * DATABASE_CONNECT_TIMEOUT_MS.
  */
 @Injectable()
 export class DatabaseLifecycle implements OnApplicationShutdown {
-  private readonly logger = new Logger(DatabaseLifecycle.name);
-
   constructor(
     private readonly dataSource: DataSource,
     // null when DATABASE_URL points at a server of its own
@@ -26,13 +21,7 @@ export class DatabaseLifecycle implements OnApplicationShutdown {
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (
-      this.dataSource.isInitialized &&
-      !(await finishesWithin(this.dataSource.destroy(), POOL_END_TIMEOUT_MS))
-    )
-      this.logger.warn(
-        `database pool not closed within ${POOL_END_TIMEOUT_MS} ms; its connections close with the process`,
-      );
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
     await this.embedded?.stop();
   }
 }
