@@ -25,8 +25,8 @@ export abstract class AppConfig {
   };
   abstract readonly shutdown: {
     /**
-     * SIGTERM/SIGINT to exit. The job drain gets half of it; past all of it the process exits
-     * with code 1 and leaves what it could not finish to the next start.
+     * The longest from SIGTERM/SIGINT to exit. The job drain gets half of it; past all of it the
+     * process exits with code 1 and leaves what it could not finish to the next start.
      */
     readonly timeoutMs: number;
   };
