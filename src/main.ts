@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { loadSigningSecret, secretFilePath, SigningSecretError } from './auth/signing-secret';
 import { refusePrototypeKeys } from './common/prototype-keys';
+import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
 import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
@@ -86,6 +87,7 @@ async function bootstrap(): Promise<void> {
       `JWT_SECRET is unset: tokens are signed with the secret kept in ${secretFilePath(config.database.dataDir)} (npm run token uses it too)`,
     );
   }
+  exitWhenShutdownOverruns(config.shutdown.timeoutMs, logger);
   await app.listen(config.port);
   logger.log(
     `MealPulse listening on ${(await app.getUrl()).replace('[::1]', 'localhost')} (API docs at /docs)`,

@@ -16,6 +16,20 @@ export abstract class AppConfig {
     readonly url: string | null;
     /** DATA_DIR: the embedded cluster and the generated JWT secret. */
     readonly dataDir: string;
+    /**
+     * The server cancels a statement running longer (the connection stays usable); the pool
+     * gives up on one that gets no answer at all (a hung server) a moment later.
+     */
+    readonly statementTimeoutMs: number;
+    /** A connection not established within this long, or not free in the pool by then, fails. */
+    readonly connectTimeoutMs: number;
+  };
+  abstract readonly shutdown: {
+    /**
+     * The longest from SIGTERM/SIGINT to exit. The job drain gets half of it; past all of it the
+     * process exits with code 1 and leaves what it could not finish to the next start.
+     */
+    readonly timeoutMs: number;
   };
   abstract readonly auth: {
     /**

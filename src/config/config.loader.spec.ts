@@ -79,6 +79,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });
 
+  describe('database timeouts and the shutdown deadline', () => {
+    it('defaults to 10 s per statement, 5 s per connection and 15 s to shut down', () => {
+      const config = loadConfig({});
+      expect(config.database).toMatchObject({
+        statementTimeoutMs: 10_000,
+        connectTimeoutMs: 5_000,
+      });
+      expect(config.shutdown).toEqual({ timeoutMs: 15_000 });
+    });
+
+    it.each([
+      [{ DATABASE_STATEMENT_TIMEOUT_MS: '0' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+      [{ DATABASE_STATEMENT_TIMEOUT_MS: '10s' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+      [{ DATABASE_CONNECT_TIMEOUT_MS: '-1' }, 'DATABASE_CONNECT_TIMEOUT_MS'],
+      [{ SHUTDOWN_TIMEOUT_MS: '99' }, 'SHUTDOWN_TIMEOUT_MS'],
+    ])('refuses %j with one line naming %s', (env, variable) => {
+      expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+    });
+  });
+
   describe('APNs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mealpulse-config-'));
     const pem = (type: 'ec' | 'rsa') =>

@@ -207,6 +207,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     database: {
       url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
       dataDir: resolve(raw(env, 'DATA_DIR') ?? '.data'),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100),
+      connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100),
+    },
+    shutdown: {
+      timeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 15_000, 100),
     },
     auth: { jwtSecret: jwtSecret ?? null },
     http: {

@@ -6,7 +6,7 @@ import { ConsoleLogger } from '@nestjs/common';
 import { loadConfig } from '../config/config.loader';
 import { createDataSource } from './data-source';
 import { EmbeddedPostgresServer } from './embedded-postgres.server';
-import { describeDatabaseUrl } from './open-database';
+import { describeDatabaseUrl, migrationTimeouts } from './open-database';
 
 async function main(command: string | undefined): Promise<void> {
   if (command !== 'run' && command !== 'revert')
@@ -16,7 +16,7 @@ async function main(command: string | undefined): Promise<void> {
   const embedded =
     config.database.url === null ? new EmbeddedPostgresServer(config.database.dataDir) : null;
   const url = config.database.url ?? (await embedded!.start());
-  const dataSource = createDataSource(url);
+  const dataSource = createDataSource(url, migrationTimeouts(config));
   try {
     await dataSource.initialize();
     logger.log(`Database ${describeDatabaseUrl(url)}`);

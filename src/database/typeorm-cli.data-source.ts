@@ -5,9 +5,11 @@
  */
 import { loadConfig } from '../config/config.loader';
 import { createDataSource } from './data-source';
+import { migrationTimeouts } from './open-database';
 
-const { url } = loadConfig().database;
+const config = loadConfig();
+const { url } = config.database;
 if (url === null)
   throw new Error('DATABASE_URL must be set for the TypeORM CLI (or use npm run migration:run)');
 
-export default createDataSource(url);
+export default createDataSource(url, migrationTimeouts(config));

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RedisConnection } from '../cluster/redis.connection';
+import { finishesWithin } from '../common/deadline';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -34,18 +35,10 @@ export class HealthService {
 
   /** A readiness probe must answer quickly even when the pool is stuck, hence the timeout. */
   private async database(): Promise<DependencyState> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<DependencyState>((resolve) => {
-      timer = setTimeout(() => resolve('down'), CHECK_TIMEOUT_MS);
-    });
-    const query = this.dataSource.query('SELECT 1').then(
-      (): DependencyState => 'up',
-      (): DependencyState => 'down',
-    );
-    try {
-      return await Promise.race([query, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const answered = await finishesWithin(
+      this.dataSource.query('SELECT 1'),
+      CHECK_TIMEOUT_MS,
+    ).catch(() => false);
+    return answered ? 'up' : 'down';
   }
 }

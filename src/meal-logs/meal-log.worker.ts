@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { finishesWithin } from '../common/deadline';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { MealLogJobRepository } from './meal-log-job.repository';
@@ -43,11 +44,25 @@ export class MealLogWorker implements OnApplicationBootstrap, BeforeApplicationS
     );
   }
 
-  /** Stops claiming and waits for the attempts in flight, before the database pool closes. */
+  /**
+   * Stops claiming and waits for the attempts in flight, before the database pool closes, for at
+   * most half of SHUTDOWN_TIMEOUT_MS: a job is the one thing another process takes over on its
+   * own (its lease expires), so it yields the rest of the time to what cannot be (closing the
+   * sessions, auditing them). An attempt still running then is abandoned with the process, and its
+   * job claimed again, by any instance, when its lease expires (a result it did commit removed
+   * the job; one arriving after the new claim is refused by the attempt fence).
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await Promise.allSettled(this.inFlight);
+    const drained = await finishesWithin(
+      Promise.allSettled(this.inFlight),
+      this.config.shutdown.timeoutMs / 2,
+    );
+    if (!drained)
+      this.logger.warn(
+        `job drain deadline passed; ${this.inFlight.size} attempt(s) left to be claimed again when their lease expires`,
+      );
   }
 
   wake(): void {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
+import { expectPingsAnswered } from '../support/bystander';
 import { ChildApp, startChildApp } from '../support/child-app';
 import { expectEventually } from '../support/expect-eventually';
 import { expectLedgerBalanced, receivedByClients } from '../support/ledger';
@@ -19,21 +20,6 @@ const OUTAGE_MS = Number(process.env.HARDENING_OUTAGE_MS ?? 10_000);
 interface TrackedClient {
   userId: string;
   client: WsClient;
-}
-
-/** A JSON ping answered with a pong frame and a protocol ping with a protocol pong, each within 1 s. */
-async function expectPingsAnswered(client: WsClient): Promise<void> {
-  expect(client.isOpen()).toBe(true);
-  client.send({ type: 'ping' });
-  await client.nextNewFrame((frame) => frame.type === 'pong', 1_000);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no protocol pong within 1 s')), 1_000);
-    client.socket.once('pong', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    client.socket.ping();
-  });
 }
 
 async function status(app: ChildApp, path: string): Promise<number> {
@@ -112,32 +98,7 @@ describe('PostgreSQL outage under traffic', () => {
       await expectEventually(async () => expect(await status(app, '/health/ready')).toBe(200), {
         timeoutMs: 15_000,
       });
-      const before = traffic.posted.length;
-      await expectEventually(
-        () =>
-          expect(
-            traffic.posted.slice(before).filter((m) => m.status === 201).length,
-          ).toBeGreaterThan(3),
-        { timeoutMs: 10_000 },
-      );
-      await traffic.stop();
-
-      // Every answer was 201 or 503 with Retry-After; never a 500.
-      expect(new Set(traffic.posted.map((m) => m.status))).toEqual(new Set([201, 503]));
-      expect(traffic.withStatus(503).every((m) => m.retryAfter === '5')).toBe(true);
-      // A client retrying each 503 with its key gets exactly one log per key.
-      for (const refused of traffic.withStatus(503))
-        expect((await traffic.retry(refused)).status).toBe(201);
-      const keys = await queryOnce<{ n: number }>(
-        databaseUrl,
-        `SELECT count(*)::int AS n FROM idempotency_keys`,
-      );
-      const logs = await queryOnce<{ n: number }>(
-        databaseUrl,
-        `SELECT count(*)::int AS n FROM meal_logs`,
-      );
-      expect(keys[0].n).toBe(traffic.posted.length);
-      expect(logs[0].n).toBe(traffic.posted.length);
+      await traffic.expectRecovered(databaseUrl);
 
       // Jobs resume and every queued notification goes out.
       await expectEventually(

@@ -11,6 +11,21 @@ export async function expectStillServed(bystander: WsClient, withinMs = 1_000): 
   await bystander.nextNewFrame((frame) => frame.type === 'pong', withinMs);
 }
 
+/** A JSON ping answered with a pong frame and a protocol ping with a protocol pong, each within 1 s. */
+export async function expectPingsAnswered(client: WsClient): Promise<void> {
+  expect(client.isOpen()).toBe(true);
+  client.send({ type: 'ping' });
+  await client.nextNewFrame((frame) => frame.type === 'pong', 1_000);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no protocol pong within 1 s')), 1_000);
+    client.socket.once('pong', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    client.socket.ping();
+  });
+}
+
 /** Open file descriptors of this process (the app under test runs in it). */
 export function openFileDescriptors(): number {
   return readdirSync('/proc/self/fd').length;

@@ -1,3 +1,5 @@
+import { expectEventually } from './expect-eventually';
+import { queryOnce } from './sql';
 import { tokenFor } from './tokens';
 
 export interface PostedMeal {
@@ -6,6 +8,8 @@ export interface PostedMeal {
   text: string;
   status: number;
   retryAfter: string | null;
+  /** From sending the request to its answer (or its failure). */
+  ms: number;
 }
 
 const TEXTS = [
@@ -53,6 +57,40 @@ export class MealTraffic {
     return this.posted.filter((meal) => meal.status === status);
   }
 
+  /** Posts one meal now, next to the stream, and records it with the others. */
+  async postOne(userId: string, key: string, text: string): Promise<PostedMeal> {
+    const meal = await this.post(userId, key, text);
+    this.posted.push(meal);
+    return meal;
+  }
+
+  /**
+   * Once the service is back: waits until `successes` posts made from now on got 201, and stops.
+   * Then every answer must have been 201 or 503 with `Retry-After: 5` (never a 500, never none),
+   * and each 503 posted again with its key gets 201, one log and one key stored per key posted.
+   */
+  async expectRecovered(databaseUrl: string, successes = 4): Promise<void> {
+    const before = this.posted.length;
+    await expectEventually(
+      () =>
+        expect(
+          this.posted.slice(before).filter((meal) => meal.status === 201).length,
+        ).toBeGreaterThanOrEqual(successes),
+      { timeoutMs: 10_000 },
+    );
+    await this.stop();
+    expect(new Set(this.posted.map((meal) => meal.status))).toEqual(new Set([201, 503]));
+    expect(this.withStatus(503).every((meal) => meal.retryAfter === '5')).toBe(true);
+    for (const refused of this.withStatus(503))
+      expect((await this.retry(refused)).status).toBe(201);
+    const [stored] = await queryOnce<{ keys: number; logs: number }>(
+      databaseUrl,
+      `SELECT (SELECT count(*) FROM idempotency_keys)::int AS keys,
+              (SELECT count(*) FROM meal_logs)::int AS logs`,
+    );
+    expect(stored).toEqual({ keys: this.posted.length, logs: this.posted.length });
+  }
+
   /** Posts `meal` again with its key and body (a client retrying after 503). */
   async retry(meal: PostedMeal): Promise<PostedMeal> {
     return this.post(meal.userId, meal.key, meal.text);
@@ -67,6 +105,7 @@ export class MealTraffic {
   }
 
   private async post(userId: string, key: string, text: string): Promise<PostedMeal> {
+    const started = Date.now();
     const response = await fetch(`${this.baseUrl}/api/v1/meal-logs/natural`, {
       method: 'POST',
       headers: {
@@ -83,6 +122,7 @@ export class MealTraffic {
       text,
       status: response?.status ?? 0,
       retryAfter: response?.headers.get('retry-after') ?? null,
+      ms: Date.now() - started,
     };
   }
 }
