@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { checkRedisCredentials } from './cluster/redis.connection';
 import { loadSigningSecret, secretFilePath, SigningSecretError } from './auth/signing-secret';
 import { refusePrototypeKeys } from './common/prototype-keys';
 import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
@@ -73,8 +74,9 @@ async function bootstrap(): Promise<void> {
   let config: AppConfig;
   try {
     config = loadConfig();
-    // Read (or generated) here too, so that an unusable secret file stops start-up in one line.
+    // Checked before the app is built, so that each of these stops start-up in one line.
     loadSigningSecret(config);
+    if (config.redis.url !== null) await checkRedisCredentials(config.redis.url);
   } catch (error) {
     if (!(error instanceof ConfigError) && !(error instanceof SigningSecretError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { ConfigError } from '../config/config.loader';
@@ -10,6 +10,39 @@ const FIRST_CONNECT_WAIT_MS = 3_000;
 const AUTHENTICATION_REFUSED = /^(WRONGPASS|NOAUTH)\b/;
 
 /**
+ * Credentials Redis refuses are a configuration error: start-up stops with one line naming
+ * REDIS_URL. A Redis that is down or unreachable is an outage, not checked here: the instance
+ * starts without it and reconnects. Run before the app is built, on a connection of its own.
+ */
+export async function checkRedisCredentials(url: string): Promise<void> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  // A refused AUTH closes the connection: the reason is the last error the client reported.
+  let lastError: Error | null = null;
+  probe.on('error', (error: Error) => (lastError = error));
+  const refusal = await Promise.race([
+    probe
+      .connect()
+      .then(() => probe.ping())
+      .then(
+        () => null,
+        (error: Error) => lastError ?? error,
+      ),
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), FIRST_CONNECT_WAIT_MS).unref()),
+  ]);
+  probe.disconnect();
+  if (refusal && AUTHENTICATION_REFUSED.test(refusal.message)) {
+    throw new ConfigError(
+      'REDIS_URL',
+      `was refused by Redis (${refusal.message.split(' ')[0]}): check the user and password in it`,
+    );
+  }
+}
+
+/**
  * The Redis connections of an instance, when REDIS_URL is set: one for the commands on the
  * delivery path (routing reads, publishes), one for the presence leases' bulk writes (pipelines of
  * thousands of commands each flush, which a notification must not queue behind: replies come back
@@ -18,7 +51,7 @@ const AUTHENTICATION_REFUSED = /^(WRONGPASS|NOAUTH)\b/;
  * queueing, so nothing on the request or ping path ever waits for Redis.
  */
 @Injectable()
-export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
+export class RedisConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnection.name);
   readonly commands: Redis;
   readonly leases: Redis;
@@ -48,32 +81,6 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
       client.on('ready', () => this.logger.log(`Redis ${name} connection ready`));
       client.on('error', (error: Error) =>
         this.logger.warn(`Redis ${name} connection: ${error.message}`),
-      );
-    }
-  }
-
-  /**
-   * Credentials Redis refuses are a configuration error and stop start-up, naming REDIS_URL;
-   * a Redis that is down is an outage: the instance starts without it and reconnects.
-   */
-  async onModuleInit(): Promise<void> {
-    const outcome = await new Promise<Error | null>((resolve) => {
-      const timer = setTimeout(() => settle(null), FIRST_CONNECT_WAIT_MS);
-      const onReady = () => settle(null);
-      const onError = (error: Error) => settle(error);
-      const settle = (error: Error | null) => {
-        clearTimeout(timer);
-        this.commands.off('ready', onReady).off('error', onError);
-        resolve(error);
-      };
-      if (this.commands.status === 'ready') return settle(null);
-      this.commands.once('ready', onReady).once('error', onError);
-    });
-    if (outcome && AUTHENTICATION_REFUSED.test(outcome.message)) {
-      await this.onApplicationShutdown();
-      throw new ConfigError(
-        'REDIS_URL',
-        `was refused by Redis (${outcome.message.split(' ')[0]}): check the user and password in it`,
       );
     }
   }

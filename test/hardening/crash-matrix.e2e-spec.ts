@@ -154,7 +154,7 @@ describe('crash matrix (kill -9, then restart)', () => {
   it.each([
     [
       'before its commit',
-      'meal-logs/idempotency-key.repository#IdempotencyKeyRepository.insert:after',
+      'meal-logs/idempotency-key.repository#IdempotencyKeyRepository.save:after',
       false,
     ],
     [
