@@ -1,0 +1,475 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import request from 'supertest';
+import { ChildApp, startChildApp } from '../support/child-app';
+import { expectEventually } from '../support/expect-eventually';
+import { api } from '../support/http-client';
+import { queryOnce } from '../support/sql';
+import { createTestDatabase } from '../support/test-database';
+import { WsClient } from '../support/ws-client';
+
+const NATURAL = '/api/v1/meal-logs/natural';
+const MIGRATE = join(__dirname, '..', '..', 'dist', 'src', 'database', 'migrate.cli.js');
+
+/**
+ * Triggers that make the database refuse one row of a batch, as a CHECK or a bad value would:
+ * for each writer family, a row of user `refuse-<family>` raises an error, and a row of user
+ * `hold-<family>` waits while the test holds that family's advisory lock, so the writer's next
+ * batch gathers the rows queued behind it.
+ */
+const GATES = `
+  CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF NEW.user_id = 'hold-' || TG_ARGV[0] THEN
+      PERFORM pg_advisory_xact_lock(hashtext('refused-rows'), hashtext(TG_ARGV[0]));
+    END IF;
+    IF NEW.user_id = 'refuse-' || TG_ARGV[0] THEN
+      RAISE EXCEPTION 'refused by the test for %', NEW.user_id;
+    END IF;
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER gate_open BEFORE INSERT ON ws_sessions
+    FOR EACH ROW EXECUTE FUNCTION test_gate('open');
+  CREATE TRIGGER gate_end BEFORE UPDATE ON ws_sessions
+    FOR EACH ROW WHEN (OLD.end_reason IS NULL AND NEW.end_reason IS NOT NULL)
+    EXECUTE FUNCTION test_gate('end');
+  CREATE TRIGGER gate_activity BEFORE UPDATE ON ws_sessions
+    FOR EACH ROW WHEN (NEW.end_reason IS NULL) EXECUTE FUNCTION test_gate('activity');
+  CREATE TRIGGER gate_ack BEFORE UPDATE ON notifications
+    FOR EACH ROW WHEN (OLD.acked_at IS NULL AND NEW.acked_at IS NOT NULL)
+    EXECUTE FUNCTION test_gate('ack');
+  CREATE TRIGGER gate_delivery BEFORE UPDATE ON notifications
+    FOR EACH ROW WHEN (NEW.delivery_attempts <> OLD.delivery_attempts)
+    EXECUTE FUNCTION test_gate('delivery');
+  CREATE TRIGGER gate_result BEFORE UPDATE ON meal_logs
+    FOR EACH ROW WHEN (OLD.status = 'processing' AND NEW.status <> 'processing')
+    EXECUTE FUNCTION test_gate('result');
+`;
+
+describe('one row the database refuses stops nothing', () => {
+  let databaseUrl: string;
+  let drop: () => Promise<void>;
+  let app: ChildApp;
+  const clients: WsClient[] = [];
+
+  beforeAll(async () => {
+    ({ url: databaseUrl, drop } = await createTestDatabase());
+    app = await startChildApp({
+      DATABASE_URL: databaseUrl,
+      PRESENCE_SWEEP_INTERVAL_MS: '200',
+      PRESENCE_AUDIT_FLUSH_INTERVAL_MS: '200',
+      JOB_POLL_INTERVAL_MS: '50',
+      JOB_CONCURRENCY: '8',
+      // No server pings: the only activity is the tests' own.
+      WS_HEARTBEAT_INTERVAL_MS: '600000',
+    });
+    await queryOnce(databaseUrl, GATES);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await app?.kill('SIGTERM');
+    await drop?.();
+  });
+
+  async function connect(userId: string): Promise<{ client: WsClient; sessionId: string }> {
+    const client = await WsClient.connect(app.baseUrl, { userId });
+    clients.push(client);
+    const welcome = await client.nextFrame((frame) => frame.type === 'welcome');
+    return { client, sessionId: welcome.sessionId as string };
+  }
+
+  async function metric(name: string, writer: string): Promise<number> {
+    const { text } = await request(app.baseUrl).get('/metrics').expect(200);
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{writer="${writer}"} `));
+    return line === undefined ? NaN : Number(line.split(' ').pop());
+  }
+
+  /**
+   * Holds `family`'s gate: the writer's write of the `hold-` row waits in the database while
+   * `queue` queues more rows behind it; released once the writer reports `pending` rows.
+   */
+  async function behindHeldWrite(
+    family: string,
+    writer: string,
+    pending: number,
+    queue: () => Promise<void>,
+  ): Promise<void> {
+    const holder = new Client({ connectionString: databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtext('refused-rows'), hashtext($1))`, [
+        family,
+      ]);
+      await queue();
+      await expectEventually(
+        async () => expect(await metric('mealpulse_batch_rows_pending', writer)).toBe(pending),
+        { timeoutMs: 10_000 },
+      );
+    } finally {
+      await holder.end(); // releases the lock
+    }
+  }
+
+  async function refusalLogged(writer: string, field: string, id: string): Promise<void> {
+    await app.waitForLog(
+      (line) => line.level === 50 && line.writer === writer && line[field] === id,
+      10_000,
+    );
+  }
+
+  /** The instance's heartbeat row is written again after this call. */
+  async function heartbeatGoesOn(): Promise<void> {
+    const beatAt = async () =>
+      (
+        await queryOnce<{ at: Date }>(
+          databaseUrl,
+          `SELECT max(heartbeat_at) AS at FROM presence_instances`,
+        )
+      )[0].at?.getTime() ?? 0;
+    const before = await beatAt();
+    await expectEventually(async () => expect(await beatAt()).toBeGreaterThan(before), {
+      timeoutMs: 5_000,
+    });
+  }
+
+  async function auditRows(
+    userPrefix: string,
+  ): Promise<
+    Map<string, { user_id: string; pings: number; end_reason: string | null; ended: boolean }>
+  > {
+    const rows = await queryOnce<{
+      session_id: string;
+      user_id: string;
+      pings: number;
+      end_reason: string | null;
+    }>(
+      databaseUrl,
+      `SELECT session_id, user_id, pings, end_reason FROM ws_sessions WHERE user_id LIKE $1`,
+      [`%${userPrefix}%`],
+    );
+    return new Map(rows.map((row) => [row.session_id, { ...row, ended: row.end_reason !== null }]));
+  }
+
+  async function notificationsOf(userId: string) {
+    return queryOnce<{ id: string; seq: string; acked_at: Date | null; delivered_at: Date | null }>(
+      databaseUrl,
+      `SELECT id, seq, acked_at, delivered_at FROM notifications WHERE user_id = $1 ORDER BY seq`,
+      [userId],
+    );
+  }
+
+  async function postMeal(userId: string, text: string): Promise<string> {
+    const created = await api(app, userId).post(NATURAL).send({ text }).expect(201);
+    return created.body.id as string;
+  }
+
+  describe('session audit: opens', () => {
+    it('writes the other opens of the batch and later ones, welcomes the refused session, and keeps the heartbeat going while an audit write is stuck', async () => {
+      const opened = new Map<string, string>();
+      await behindHeldWrite('open', 'session_audit', 4, async () => {
+        // Welcomed after the second it waits for its row.
+        opened.set('hold-open', (await connect('hold-open')).sessionId);
+        // The heartbeat does not wait for the audit writer, stuck in the database.
+        await heartbeatGoesOn();
+        await Promise.all(
+          ['refuse-open', 'ok-open-1', 'ok-open-2'].map(async (userId) =>
+            opened.set(userId, (await connect(userId)).sessionId),
+          ),
+        );
+      });
+      await expectEventually(async () => {
+        const rows = await auditRows('-open');
+        expect([...rows.values()].map((row) => row.user_id).sort()).toEqual([
+          'hold-open',
+          'ok-open-1',
+          'ok-open-2',
+        ]);
+      });
+      await refusalLogged('session_audit', 'sessionId', opened.get('refuse-open')!);
+      expect(await metric('mealpulse_batch_rows_refused_total', 'session_audit')).toBe(1);
+
+      const later = await connect('ok-open-3');
+      await expectEventually(async () =>
+        expect((await auditRows('ok-open-3')).has(later.sessionId)).toBe(true),
+      );
+      await heartbeatGoesOn();
+    });
+  });
+
+  describe('session audit: ends', () => {
+    it('ends the other sessions of the batch and later ones', async () => {
+      const opened = new Map<string, { client: WsClient; sessionId: string }>();
+      for (const userId of ['hold-end', 'refuse-end', 'ok-end-1', 'ok-end-2'])
+        opened.set(userId, await connect(userId));
+      await expectEventually(async () => expect((await auditRows('-end')).size).toBe(4));
+      const refusedBefore = await metric('mealpulse_batch_rows_refused_total', 'session_audit');
+
+      await behindHeldWrite('end', 'session_audit', 4, async () => {
+        await opened.get('hold-end')!.client.close();
+        await expectEventually(async () =>
+          expect(await metric('mealpulse_batch_rows_pending', 'session_audit')).toBe(1),
+        );
+        await Promise.all(
+          ['refuse-end', 'ok-end-1', 'ok-end-2'].map((userId) =>
+            opened.get(userId)!.client.close(),
+          ),
+        );
+      });
+      await expectEventually(async () => {
+        const rows = await auditRows('-end');
+        const endOf = (userId: string) => rows.get(opened.get(userId)!.sessionId)!.end_reason;
+        expect(['hold-end', 'refuse-end', 'ok-end-1', 'ok-end-2'].map(endOf)).toEqual([
+          'closed',
+          null,
+          'closed',
+          'closed',
+        ]);
+      });
+      await refusalLogged('session_audit', 'sessionId', opened.get('refuse-end')!.sessionId);
+      expect(await metric('mealpulse_batch_rows_refused_total', 'session_audit')).toBe(
+        refusedBefore + 1,
+      );
+
+      const later = await connect('ok-end-3');
+      await later.client.close();
+      await expectEventually(async () =>
+        expect((await auditRows('ok-end-3')).get(later.sessionId)?.end_reason).toBe('closed'),
+      );
+      await heartbeatGoesOn();
+    });
+  });
+
+  describe('session audit: activity', () => {
+    it('writes the other sessions’ activity of the batch and later activity', async () => {
+      const opened = new Map<string, { client: WsClient; sessionId: string }>();
+      for (const userId of ['hold-activity', 'refuse-activity', 'ok-activity-1', 'ok-activity-2'])
+        opened.set(userId, await connect(userId));
+      await expectEventually(async () => expect((await auditRows('-activity')).size).toBe(4));
+      const ping = async (userId: string) => {
+        const { client } = opened.get(userId)!;
+        client.send({ type: 'ping' });
+        await client.nextNewFrame((frame) => frame.type === 'pong');
+      };
+
+      await behindHeldWrite('activity', 'session_activity', 4, async () => {
+        await ping('hold-activity');
+        await expectEventually(async () =>
+          expect(await metric('mealpulse_batch_rows_pending', 'session_activity')).toBe(1),
+        );
+        await Promise.all(['refuse-activity', 'ok-activity-1', 'ok-activity-2'].map(ping));
+      });
+      const pingsOf = async () => {
+        const rows = await auditRows('-activity');
+        return [...opened].map(([userId, { sessionId }]) => [userId, rows.get(sessionId)!.pings]);
+      };
+      await expectEventually(async () =>
+        expect(await pingsOf()).toEqual([
+          ['hold-activity', 1],
+          ['refuse-activity', 0],
+          ['ok-activity-1', 1],
+          ['ok-activity-2', 1],
+        ]),
+      );
+      await refusalLogged(
+        'session_activity',
+        'sessionId',
+        opened.get('refuse-activity')!.sessionId,
+      );
+      expect(await metric('mealpulse_batch_rows_refused_total', 'session_activity')).toBe(1);
+
+      await ping('ok-activity-1');
+      await expectEventually(async () =>
+        expect((await pingsOf())[2]).toEqual(['ok-activity-1', 2]),
+      );
+      await heartbeatGoesOn();
+    });
+  });
+
+  describe('acks', () => {
+    it('acknowledges the other users’ notifications of the batch and later ones', async () => {
+      const users = ['hold-ack', 'refuse-ack', 'ok-ack-1', 'ok-ack-2'];
+      for (const userId of users) await postMeal(userId, 'apple');
+      await expectEventually(async () => {
+        for (const userId of users) expect(await notificationsOf(userId)).toHaveLength(1);
+      });
+      const clientOf = new Map<string, WsClient>();
+      for (const userId of users) {
+        const { client } = await connect(userId);
+        await client.nextFrame((frame) => frame.type === 'notification' && frame.seq === 1);
+        clientOf.set(userId, client);
+      }
+      // Their deliveries recorded first: a delivery's write would wait behind the held ack's row.
+      await expectEventually(async () => {
+        for (const userId of users)
+          expect((await notificationsOf(userId))[0].delivered_at).toBeInstanceOf(Date);
+      });
+
+      await behindHeldWrite('ack', 'acks', 4, async () => {
+        clientOf.get('hold-ack')!.send({ type: 'ack', seq: 1 });
+        await expectEventually(async () =>
+          expect(await metric('mealpulse_batch_rows_pending', 'acks')).toBe(1),
+        );
+        for (const userId of users.slice(1)) clientOf.get(userId)!.send({ type: 'ack', seq: 1 });
+      });
+      await expectEventually(async () => {
+        const acked = await Promise.all(
+          users.map(async (userId) => (await notificationsOf(userId))[0].acked_at !== null),
+        );
+        expect(acked).toEqual([true, false, true, true]);
+      });
+      await refusalLogged('acks', 'userId', 'refuse-ack');
+      expect(await metric('mealpulse_batch_rows_refused_total', 'acks')).toBe(1);
+
+      await postMeal('ok-ack-1', 'pear');
+      const client = clientOf.get('ok-ack-1')!;
+      await client.nextFrame((frame) => frame.type === 'notification' && frame.seq === 2);
+      client.send({ type: 'ack', seq: 2 });
+      await expectEventually(async () =>
+        expect((await notificationsOf('ok-ack-1'))[1].acked_at).not.toBeNull(),
+      );
+      await heartbeatGoesOn();
+    });
+  });
+
+  describe('delivery ledger', () => {
+    it('records the other deliveries of the batch and later ones', async () => {
+      const users = ['hold-delivery', 'refuse-delivery', 'ok-delivery-1', 'ok-delivery-2'];
+      for (const userId of users) await postMeal(userId, 'apple'); // offline: replayed on connect
+      await expectEventually(async () => {
+        for (const userId of users) expect(await notificationsOf(userId)).toHaveLength(1);
+      });
+      const receive = async (userId: string) => {
+        const { client } = await connect(userId);
+        await client.nextFrame((frame) => frame.type === 'notification');
+        return client;
+      };
+
+      await behindHeldWrite('delivery', 'delivery_ledger', 4, async () => {
+        await receive('hold-delivery');
+        await expectEventually(async () =>
+          expect(await metric('mealpulse_batch_rows_pending', 'delivery_ledger')).toBe(1),
+        );
+        await Promise.all(users.slice(1).map(receive));
+      });
+      await expectEventually(async () => {
+        const delivered = await Promise.all(
+          users.map(async (userId) => (await notificationsOf(userId))[0].delivered_at !== null),
+        );
+        expect(delivered).toEqual([true, false, true, true]);
+      });
+      const [refused] = await notificationsOf('refuse-delivery');
+      await refusalLogged('delivery_ledger', 'notificationId', refused.id);
+      expect(await metric('mealpulse_batch_rows_refused_total', 'delivery_ledger')).toBe(1);
+
+      await postMeal('ok-delivery-1', 'pear');
+      await expectEventually(async () =>
+        expect((await notificationsOf('ok-delivery-1'))[1]?.delivered_at).toBeInstanceOf(Date),
+      );
+      await heartbeatGoesOn();
+    });
+  });
+
+  describe('meal log results', () => {
+    it('commits the other results of the group and later ones, and never logs the refused meal’s text', async () => {
+      const ids = new Map<string, string>();
+      await behindHeldWrite('result', 'meal_log_results', 4, async () => {
+        ids.set('hold-result', await postMeal('hold-result', 'apple'));
+        await expectEventually(async () =>
+          expect(await metric('mealpulse_batch_rows_pending', 'meal_log_results')).toBe(1),
+        );
+        ids.set('refuse-result', await postMeal('refuse-result', '3 plums'));
+        ids.set('ok-result-1', await postMeal('ok-result-1', 'apple'));
+        ids.set('ok-result-2', await postMeal('ok-result-2', 'pear'));
+      });
+      const statusOf = async () =>
+        Promise.all(
+          [...ids].map(async ([userId, id]) => {
+            const [row] = await queryOnce<{ status: string }>(
+              databaseUrl,
+              `SELECT status FROM meal_logs WHERE id = $1`,
+              [id],
+            );
+            return [userId, row.status, (await notificationsOf(userId)).length];
+          }),
+        );
+      await expectEventually(async () =>
+        expect(await statusOf()).toEqual([
+          ['hold-result', 'completed', 1],
+          ['refuse-result', 'processing', 0],
+          ['ok-result-1', 'completed', 1],
+          ['ok-result-2', 'completed', 1],
+        ]),
+      );
+      await refusalLogged('meal_log_results', 'mealLogId', ids.get('refuse-result')!);
+      expect(await metric('mealpulse_batch_rows_refused_total', 'meal_log_results')).toBe(1);
+      expect(JSON.stringify(app.logs)).not.toContain('plums');
+
+      const later = await postMeal('ok-result-1', 'rice');
+      await expectEventually(async () => {
+        const [row] = await queryOnce<{ status: string }>(
+          databaseUrl,
+          `SELECT status FROM meal_logs WHERE id = $1`,
+          [later],
+        );
+        expect(row.status).toBe('completed');
+      });
+      await heartbeatGoesOn();
+    });
+  });
+});
+
+describe('the start-up sweep', () => {
+  it('is retried with back-off when it fails, and the process stays up', async () => {
+    const { url, drop } = await createTestDatabase();
+    let app: ChildApp | undefined;
+    try {
+      await promisify(execFile)(process.execPath, [MIGRATE, 'run'], {
+        env: { PATH: process.env.PATH, DATABASE_URL: url, NODE_ENV: 'test' },
+      });
+      // A session of a process that died, and a database refusing to end it the first two times.
+      await queryOnce(
+        url,
+        `CREATE SEQUENCE lost_refusals;
+         CREATE FUNCTION refuse_twice() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF nextval('lost_refusals') <= 2 THEN RAISE EXCEPTION 'refused by the test'; END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_lost BEFORE UPDATE ON ws_sessions
+           FOR EACH ROW WHEN (NEW.end_reason = 'lost') EXECUTE FUNCTION refuse_twice();`,
+      );
+      const [{ session_id: lost }] = await queryOnce<{ session_id: string }>(
+        url,
+        `INSERT INTO ws_sessions (session_id, user_id, instance_id, connected_at, last_seen_at)
+         VALUES (gen_random_uuid(), 'ghost', 'dead-instance', now() - interval '1 hour',
+                 now() - interval '1 hour')
+         RETURNING session_id`,
+      );
+      // The periodic sweep is a minute away: only the start-up sweep's retries can end it.
+      app = await startChildApp({ DATABASE_URL: url, PRESENCE_SWEEP_INTERVAL_MS: '60000' });
+      await expectEventually(
+        async () => {
+          const [row] = await queryOnce<{ end_reason: string | null }>(
+            url,
+            `SELECT end_reason FROM ws_sessions WHERE session_id = $1`,
+            [lost],
+          );
+          expect(row.end_reason).toBe('lost');
+        },
+        { timeoutMs: 10_000 },
+      );
+      const failures = app.logs.filter((line) => line.msg === 'start-up sweep failed; retrying');
+      expect(failures.map((line) => [line.level, line.attempt, line.code])).toEqual([
+        [50, 1, 'P0001'],
+        [50, 2, 'P0001'],
+      ]);
+      expect(app.process.exitCode).toBeNull();
+      await api(app).get('/health/live').expect(200);
+    } finally {
+      await app?.kill('SIGTERM');
+      await drop();
+    }
+  });
+});
