@@ -151,8 +151,10 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'mealpulse_' });
   }
 
-  /** Reports `backlog()` as the writer's pending rows on every scrape. */
+  /** Shows the writer's counters from 0, and `backlog()` as its pending rows on every scrape. */
   trackBatchWriter(writer: string, backlog: () => number): void {
     this.batchBacklogs.set(writer, backlog);
+    for (const counter of [this.batchRowsWritten, this.batchRowsRefused, this.batchWriteRetries])
+      counter.inc({ writer }, 0);
   }
 }

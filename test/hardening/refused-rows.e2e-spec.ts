@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import request from 'supertest';
 import { ChildApp, startChildApp } from '../support/child-app';
 import { expectEventually } from '../support/expect-eventually';
 import { api } from '../support/http-client';
 import { queryOnce } from '../support/sql';
+import { redisServerAvailable, TestRedisServer } from '../support/redis-server';
 import { createTestDatabase } from '../support/test-database';
 import { WsClient } from '../support/ws-client';
 
@@ -48,6 +50,21 @@ const GATES = `
     EXECUTE FUNCTION test_gate('result');
 `;
 
+/** A batching writer's metric (`mealpulse_batch_*{writer}`) as /metrics shows it; NaN if absent. */
+async function writerMetric(app: ChildApp, name: string, writer: string): Promise<number> {
+  const { text } = await request(app.baseUrl).get('/metrics').expect(200);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{writer="${writer}"} `));
+  return line === undefined ? NaN : Number(line.split(' ').pop());
+}
+
+/** The error line the writer logs for a refused row: its id, never its content. */
+async function refusalLogged(app: ChildApp, writer: string, field: string, id: string) {
+  await app.waitForLog(
+    (line) => line.level === 50 && line.writer === writer && line[field] === id,
+    10_000,
+  );
+}
+
 describe('one row the database refuses stops nothing', () => {
   let databaseUrl: string;
   let drop: () => Promise<void>;
@@ -73,17 +90,13 @@ describe('one row the database refuses stops nothing', () => {
     await drop?.();
   });
 
+  const metric = (name: string, writer: string) => writerMetric(app, name, writer);
+
   async function connect(userId: string): Promise<{ client: WsClient; sessionId: string }> {
     const client = await WsClient.connect(app.baseUrl, { userId });
     clients.push(client);
     const welcome = await client.nextFrame((frame) => frame.type === 'welcome');
     return { client, sessionId: welcome.sessionId as string };
-  }
-
-  async function metric(name: string, writer: string): Promise<number> {
-    const { text } = await request(app.baseUrl).get('/metrics').expect(200);
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{writer="${writer}"} `));
-    return line === undefined ? NaN : Number(line.split(' ').pop());
   }
 
   /**
@@ -110,13 +123,6 @@ describe('one row the database refuses stops nothing', () => {
     } finally {
       await holder.end(); // releases the lock
     }
-  }
-
-  async function refusalLogged(writer: string, field: string, id: string): Promise<void> {
-    await app.waitForLog(
-      (line) => line.level === 50 && line.writer === writer && line[field] === id,
-      10_000,
-    );
   }
 
   /** The instance's heartbeat row is written again after this call. */
@@ -187,7 +193,7 @@ describe('one row the database refuses stops nothing', () => {
           'ok-open-2',
         ]);
       });
-      await refusalLogged('session_audit', 'sessionId', opened.get('refuse-open')!);
+      await refusalLogged(app, 'session_audit', 'sessionId', opened.get('refuse-open')!);
       expect(await metric('mealpulse_batch_rows_refused_total', 'session_audit')).toBe(1);
 
       const later = await connect('ok-open-3');
@@ -227,7 +233,7 @@ describe('one row the database refuses stops nothing', () => {
           'closed',
         ]);
       });
-      await refusalLogged('session_audit', 'sessionId', opened.get('refuse-end')!.sessionId);
+      await refusalLogged(app, 'session_audit', 'sessionId', opened.get('refuse-end')!.sessionId);
       expect(await metric('mealpulse_batch_rows_refused_total', 'session_audit')).toBe(
         refusedBefore + 1,
       );
@@ -273,6 +279,7 @@ describe('one row the database refuses stops nothing', () => {
         ]),
       );
       await refusalLogged(
+        app,
         'session_activity',
         'sessionId',
         opened.get('refuse-activity')!.sessionId,
@@ -319,7 +326,7 @@ describe('one row the database refuses stops nothing', () => {
         );
         expect(acked).toEqual([true, false, true, true]);
       });
-      await refusalLogged('acks', 'userId', 'refuse-ack');
+      await refusalLogged(app, 'acks', 'userId', 'refuse-ack');
       expect(await metric('mealpulse_batch_rows_refused_total', 'acks')).toBe(1);
 
       await postMeal('ok-ack-1', 'pear');
@@ -360,7 +367,7 @@ describe('one row the database refuses stops nothing', () => {
         expect(delivered).toEqual([true, false, true, true]);
       });
       const [refused] = await notificationsOf('refuse-delivery');
-      await refusalLogged('delivery_ledger', 'notificationId', refused.id);
+      await refusalLogged(app, 'delivery_ledger', 'notificationId', refused.id);
       expect(await metric('mealpulse_batch_rows_refused_total', 'delivery_ledger')).toBe(1);
 
       await postMeal('ok-delivery-1', 'pear');
@@ -402,7 +409,7 @@ describe('one row the database refuses stops nothing', () => {
           ['ok-result-2', 'completed', 1],
         ]),
       );
-      await refusalLogged('meal_log_results', 'mealLogId', ids.get('refuse-result')!);
+      await refusalLogged(app, 'meal_log_results', 'mealLogId', ids.get('refuse-result')!);
       expect(await metric('mealpulse_batch_rows_refused_total', 'meal_log_results')).toBe(1);
       expect(JSON.stringify(app.logs)).not.toContain('plums');
 
@@ -471,5 +478,79 @@ describe('the start-up sweep', () => {
       await app?.kill('SIGTERM');
       await drop();
     }
+  });
+});
+
+const describeWithRedis = redisServerAvailable() ? describe : describe.skip;
+
+describeWithRedis('a presence lease Redis refuses', () => {
+  let redis: TestRedisServer;
+  let database: { url: string; drop: () => Promise<void> };
+  let app: ChildApp;
+  let commands: Redis;
+  const clients: WsClient[] = [];
+
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    database = await createTestDatabase();
+    commands = new Redis(redis.url);
+    app = await startChildApp({
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: 'refused:',
+      REDIS_PRESENCE_FLUSH_INTERVAL_MS: '50',
+      WS_HEARTBEAT_INTERVAL_MS: '600000',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await app?.kill('SIGTERM');
+    commands?.disconnect();
+    await database?.drop();
+    await redis?.stop();
+  });
+
+  it('is dropped and logged, not retried, and the other sessions’ leases are renewed', async () => {
+    const sessions = new Map<string, { client: WsClient; key: string }>();
+    for (const userId of ['refuse-lease', 'ok-lease-1', 'ok-lease-2']) {
+      const client = await WsClient.connect(app.baseUrl, { userId });
+      clients.push(client);
+      const welcome = await client.nextFrame((frame) => frame.type === 'welcome');
+      sessions.set(userId, { client, key: `refused:session:${welcome.sessionId as string}` });
+    }
+    const lastSeenAt = async (userId: string) =>
+      Number(await commands.hget(sessions.get(userId)!.key, 'lastSeenAt'));
+    await expectEventually(async () => {
+      for (const userId of sessions.keys()) expect(await lastSeenAt(userId)).toBeGreaterThan(0);
+    });
+    const before = await Promise.all(['ok-lease-1', 'ok-lease-2'].map(lastSeenAt));
+    // Redis now answers this session's renewal with WRONGTYPE.
+    const refused = sessions.get('refuse-lease')!.key;
+    await commands.del(refused);
+    await commands.set(refused, 'not a hash');
+
+    for (const { client } of sessions.values()) client.send({ type: 'ping' });
+    await expectEventually(async () => {
+      const after = await Promise.all(['ok-lease-1', 'ok-lease-2'].map(lastSeenAt));
+      expect(after[0]).toBeGreaterThan(before[0]);
+      expect(after[1]).toBeGreaterThan(before[1]);
+    });
+    await refusalLogged(app, 'presence_leases', 'sessionId', refused.split(':').pop()!);
+    expect(await writerMetric(app, 'mealpulse_batch_rows_refused_total', 'presence_leases')).toBe(
+      1,
+    );
+    // Dropped, not kept for a retry that would fail the same way forever.
+    await expectEventually(async () =>
+      expect(await writerMetric(app, 'mealpulse_batch_rows_pending', 'presence_leases')).toBe(0),
+    );
+    expect(await writerMetric(app, 'mealpulse_batch_write_retries_total', 'presence_leases')).toBe(
+      0,
+    );
+
+    const later = await lastSeenAt('ok-lease-1');
+    sessions.get('ok-lease-1')!.client.send({ type: 'ping' });
+    await expectEventually(async () =>
+      expect(await lastSeenAt('ok-lease-1')).toBeGreaterThan(later),
+    );
   });
 });
