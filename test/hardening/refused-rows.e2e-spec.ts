@@ -99,30 +99,53 @@ describe('one row the database refuses stops nothing', () => {
     return { client, sessionId: welcome.sessionId as string };
   }
 
+  /** A scenario's users: the held one, the refused one and two good ones, in that order. */
+  const usersOf = (family: string) => [
+    `hold-${family}`,
+    `refuse-${family}`,
+    `ok-${family}-1`,
+    `ok-${family}-2`,
+  ];
+
   /**
-   * Holds `family`'s gate: the writer's write of the `hold-` row waits in the database while
-   * `queue` queues more rows behind it; released once the writer reports `pending` rows.
+   * Holds `family`'s gate while `hold` makes the writer write the `hold-` user's row (which then
+   * waits in the database) and `queueOthers` queues the three other users' rows behind it; lets
+   * the write go once the writer reports all four pending, so that the three share the next batch.
    */
   async function behindHeldWrite(
     family: string,
     writer: string,
-    pending: number,
-    queue: () => Promise<void>,
+    hold: () => unknown,
+    queueOthers: () => unknown,
   ): Promise<void> {
+    const pending = (rows: number) =>
+      expectEventually(
+        async () => expect(await metric('mealpulse_batch_rows_pending', writer)).toBe(rows),
+        { timeoutMs: 10_000 },
+      );
     const holder = new Client({ connectionString: databaseUrl });
     await holder.connect();
     try {
       await holder.query(`SELECT pg_advisory_lock(hashtext('refused-rows'), hashtext($1))`, [
         family,
       ]);
-      await queue();
-      await expectEventually(
-        async () => expect(await metric('mealpulse_batch_rows_pending', writer)).toBe(pending),
-        { timeoutMs: 10_000 },
-      );
+      await hold();
+      await pending(1);
+      await queueOthers();
+      await pending(4);
     } finally {
       await holder.end(); // releases the lock
     }
+  }
+
+  /** Opens a session for each of the family's users, once their openings are audited. */
+  async function openAudited(
+    family: string,
+  ): Promise<Map<string, { client: WsClient; sessionId: string }>> {
+    const opened = new Map<string, { client: WsClient; sessionId: string }>();
+    for (const userId of usersOf(family)) opened.set(userId, await connect(userId));
+    await expectEventually(async () => expect((await auditRows(`-${family}`)).size).toBe(4));
+    return opened;
   }
 
   /** The instance's heartbeat row is written again after this call. */
@@ -142,9 +165,7 @@ describe('one row the database refuses stops nothing', () => {
 
   async function auditRows(
     userPrefix: string,
-  ): Promise<
-    Map<string, { user_id: string; pings: number; end_reason: string | null; ended: boolean }>
-  > {
+  ): Promise<Map<string, { user_id: string; pings: number; end_reason: string | null }>> {
     const rows = await queryOnce<{
       session_id: string;
       user_id: string;
@@ -155,7 +176,7 @@ describe('one row the database refuses stops nothing', () => {
       `SELECT session_id, user_id, pings, end_reason FROM ws_sessions WHERE user_id LIKE $1`,
       [`%${userPrefix}%`],
     );
-    return new Map(rows.map((row) => [row.session_id, { ...row, ended: row.end_reason !== null }]));
+    return new Map(rows.map((row) => [row.session_id, row]));
   }
 
   async function notificationsOf(userId: string) {
@@ -174,17 +195,18 @@ describe('one row the database refuses stops nothing', () => {
   describe('session audit: opens', () => {
     it('writes the other opens of the batch and later ones, welcomes the refused session, and keeps the heartbeat going while an audit write is stuck', async () => {
       const opened = new Map<string, string>();
-      await behindHeldWrite('open', 'session_audit', 4, async () => {
+      const open = async (userId: string) => opened.set(userId, (await connect(userId)).sessionId);
+      await behindHeldWrite(
+        'open',
+        'session_audit',
         // Welcomed after the second it waits for its row.
-        opened.set('hold-open', (await connect('hold-open')).sessionId);
-        // The heartbeat does not wait for the audit writer, stuck in the database.
-        await heartbeatGoesOn();
-        await Promise.all(
-          ['refuse-open', 'ok-open-1', 'ok-open-2'].map(async (userId) =>
-            opened.set(userId, (await connect(userId)).sessionId),
-          ),
-        );
-      });
+        () => open('hold-open'),
+        async () => {
+          // The heartbeat does not wait for the audit writer, stuck in the database.
+          await heartbeatGoesOn();
+          await Promise.all(usersOf('open').slice(1).map(open));
+        },
+      );
       await expectEventually(async () => {
         const rows = await auditRows('-open');
         expect([...rows.values()].map((row) => row.user_id).sort()).toEqual([
@@ -206,32 +228,19 @@ describe('one row the database refuses stops nothing', () => {
 
   describe('session audit: ends', () => {
     it('ends the other sessions of the batch and later ones', async () => {
-      const opened = new Map<string, { client: WsClient; sessionId: string }>();
-      for (const userId of ['hold-end', 'refuse-end', 'ok-end-1', 'ok-end-2'])
-        opened.set(userId, await connect(userId));
-      await expectEventually(async () => expect((await auditRows('-end')).size).toBe(4));
+      const opened = await openAudited('end');
+      const close = (userId: string) => opened.get(userId)!.client.close();
       const refusedBefore = await metric('mealpulse_batch_rows_refused_total', 'session_audit');
-
-      await behindHeldWrite('end', 'session_audit', 4, async () => {
-        await opened.get('hold-end')!.client.close();
-        await expectEventually(async () =>
-          expect(await metric('mealpulse_batch_rows_pending', 'session_audit')).toBe(1),
-        );
-        await Promise.all(
-          ['refuse-end', 'ok-end-1', 'ok-end-2'].map((userId) =>
-            opened.get(userId)!.client.close(),
-          ),
-        );
-      });
+      await behindHeldWrite(
+        'end',
+        'session_audit',
+        () => close('hold-end'),
+        () => Promise.all(usersOf('end').slice(1).map(close)),
+      );
       await expectEventually(async () => {
         const rows = await auditRows('-end');
         const endOf = (userId: string) => rows.get(opened.get(userId)!.sessionId)!.end_reason;
-        expect(['hold-end', 'refuse-end', 'ok-end-1', 'ok-end-2'].map(endOf)).toEqual([
-          'closed',
-          null,
-          'closed',
-          'closed',
-        ]);
+        expect(usersOf('end').map(endOf)).toEqual(['closed', null, 'closed', 'closed']);
       });
       await refusalLogged(app, 'session_audit', 'sessionId', opened.get('refuse-end')!.sessionId);
       expect(await metric('mealpulse_batch_rows_refused_total', 'session_audit')).toBe(
@@ -249,23 +258,18 @@ describe('one row the database refuses stops nothing', () => {
 
   describe('session audit: activity', () => {
     it('writes the other sessions’ activity of the batch and later activity', async () => {
-      const opened = new Map<string, { client: WsClient; sessionId: string }>();
-      for (const userId of ['hold-activity', 'refuse-activity', 'ok-activity-1', 'ok-activity-2'])
-        opened.set(userId, await connect(userId));
-      await expectEventually(async () => expect((await auditRows('-activity')).size).toBe(4));
+      const opened = await openAudited('activity');
       const ping = async (userId: string) => {
         const { client } = opened.get(userId)!;
         client.send({ type: 'ping' });
         await client.nextNewFrame((frame) => frame.type === 'pong');
       };
-
-      await behindHeldWrite('activity', 'session_activity', 4, async () => {
-        await ping('hold-activity');
-        await expectEventually(async () =>
-          expect(await metric('mealpulse_batch_rows_pending', 'session_activity')).toBe(1),
-        );
-        await Promise.all(['refuse-activity', 'ok-activity-1', 'ok-activity-2'].map(ping));
-      });
+      await behindHeldWrite(
+        'activity',
+        'session_activity',
+        () => ping('hold-activity'),
+        () => Promise.all(usersOf('activity').slice(1).map(ping)),
+      );
       const pingsOf = async () => {
         const rows = await auditRows('-activity');
         return [...opened].map(([userId, { sessionId }]) => [userId, rows.get(sessionId)!.pings]);
@@ -296,7 +300,7 @@ describe('one row the database refuses stops nothing', () => {
 
   describe('acks', () => {
     it('acknowledges the other users’ notifications of the batch and later ones', async () => {
-      const users = ['hold-ack', 'refuse-ack', 'ok-ack-1', 'ok-ack-2'];
+      const users = usersOf('ack');
       for (const userId of users) await postMeal(userId, 'apple');
       await expectEventually(async () => {
         for (const userId of users) expect(await notificationsOf(userId)).toHaveLength(1);
@@ -313,13 +317,13 @@ describe('one row the database refuses stops nothing', () => {
           expect((await notificationsOf(userId))[0].delivered_at).toBeInstanceOf(Date);
       });
 
-      await behindHeldWrite('ack', 'acks', 4, async () => {
-        clientOf.get('hold-ack')!.send({ type: 'ack', seq: 1 });
-        await expectEventually(async () =>
-          expect(await metric('mealpulse_batch_rows_pending', 'acks')).toBe(1),
-        );
-        for (const userId of users.slice(1)) clientOf.get(userId)!.send({ type: 'ack', seq: 1 });
-      });
+      const ack = (userId: string) => clientOf.get(userId)!.send({ type: 'ack', seq: 1 });
+      await behindHeldWrite(
+        'ack',
+        'acks',
+        () => ack('hold-ack'),
+        () => users.slice(1).forEach(ack),
+      );
       await expectEventually(async () => {
         const acked = await Promise.all(
           users.map(async (userId) => (await notificationsOf(userId))[0].acked_at !== null),
@@ -342,7 +346,7 @@ describe('one row the database refuses stops nothing', () => {
 
   describe('delivery ledger', () => {
     it('records the other deliveries of the batch and later ones', async () => {
-      const users = ['hold-delivery', 'refuse-delivery', 'ok-delivery-1', 'ok-delivery-2'];
+      const users = usersOf('delivery');
       for (const userId of users) await postMeal(userId, 'apple'); // offline: replayed on connect
       await expectEventually(async () => {
         for (const userId of users) expect(await notificationsOf(userId)).toHaveLength(1);
@@ -353,13 +357,12 @@ describe('one row the database refuses stops nothing', () => {
         return client;
       };
 
-      await behindHeldWrite('delivery', 'delivery_ledger', 4, async () => {
-        await receive('hold-delivery');
-        await expectEventually(async () =>
-          expect(await metric('mealpulse_batch_rows_pending', 'delivery_ledger')).toBe(1),
-        );
-        await Promise.all(users.slice(1).map(receive));
-      });
+      await behindHeldWrite(
+        'delivery',
+        'delivery_ledger',
+        () => receive('hold-delivery'),
+        () => Promise.all(users.slice(1).map(receive)),
+      );
       await expectEventually(async () => {
         const delivered = await Promise.all(
           users.map(async (userId) => (await notificationsOf(userId))[0].delivered_at !== null),
@@ -381,15 +384,18 @@ describe('one row the database refuses stops nothing', () => {
   describe('meal log results', () => {
     it('commits the other results of the group and later ones, and never logs the refused meal’s text', async () => {
       const ids = new Map<string, string>();
-      await behindHeldWrite('result', 'meal_log_results', 4, async () => {
-        ids.set('hold-result', await postMeal('hold-result', 'apple'));
-        await expectEventually(async () =>
-          expect(await metric('mealpulse_batch_rows_pending', 'meal_log_results')).toBe(1),
-        );
-        ids.set('refuse-result', await postMeal('refuse-result', '3 plums'));
-        ids.set('ok-result-1', await postMeal('ok-result-1', 'apple'));
-        ids.set('ok-result-2', await postMeal('ok-result-2', 'pear'));
-      });
+      const post = async (userId: string, text: string) =>
+        ids.set(userId, await postMeal(userId, text));
+      await behindHeldWrite(
+        'result',
+        'meal_log_results',
+        () => post('hold-result', 'apple'),
+        async () => {
+          await post('refuse-result', '3 plums');
+          await post('ok-result-1', 'apple');
+          await post('ok-result-2', 'pear');
+        },
+      );
       const statusOf = async () =>
         Promise.all(
           [...ids].map(async ([userId, id]) => {
