@@ -32,12 +32,19 @@ function session(sessionId: string): LiveSession {
 
 /**
  * The audit's statements, in the order they were sent; a statement holding a session id in
- * `refused` fails as PostgreSQL fails a refused row, and each waits while `held` is set.
+ * `refused` fails as PostgreSQL fails a refused row.
  */
 class FakeAuditRepository {
   readonly statements: string[] = [];
   refused = new Set<string>();
-  held: Promise<void> | null = null;
+  private held: Promise<void> | null = null;
+
+  /** Holds every statement from now on until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void;
+    this.held = new Promise((resolve) => (release = resolve));
+    return release;
+  }
 
   async recordOpened(sessions: LiveSession[]): Promise<void> {
     await this.run('open', sessions);
@@ -89,8 +96,7 @@ describe('SessionAuditWriter', () => {
   });
 
   it('writes an end queued while its opening is in flight after the opening', async () => {
-    let release!: () => void;
-    repository.held = new Promise((resolve) => (release = resolve));
+    const release = repository.hold();
     const s = session('s1');
     writer.opened(s);
     const opening = writer.flush();
@@ -117,8 +123,7 @@ describe('SessionAuditWriter', () => {
   });
 
   it('resolves whenRecorded after its timeout while the database does not answer', async () => {
-    let release!: () => void;
-    repository.held = new Promise((resolve) => (release = resolve));
+    const release = repository.hold();
     const s = session('s1');
     writer.opened(s);
     const started = Date.now();
