@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { BatchWriter } from '../common/batch-writer';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { ComposedStatement } from '../database/composed-statement';
+import { Metrics } from '../metrics/metrics';
 import { ClaimedJob, MealLogJobRepository } from './meal-log-job.repository';
 import { MealLogOutcome, MealLogOutcomePublisher } from './meal-log-outcome.publisher';
 import { MealLogRepository, MealLogResult, recordedView } from './meal-log.repository';
@@ -24,67 +26,50 @@ interface PendingResult {
  *
  * Each statement removes the jobs (fenced on the attempt number: a worker whose lease expired
  * has its result dropped, not written over the newer attempt), records the results, and writes
- * what the outcome's listeners derive from them (the notifications).
+ * what the outcome's listeners derive from them (the notifications). A result the database
+ * refuses is failed alone (its job is retried when its lease expires); the others commit. During
+ * an outage a group fails at once rather than waiting: the jobs keep their leases and are
+ * claimed again once the database is back.
  */
 @Injectable()
 export class MealLogResultWriter {
   private readonly logger = new Logger(MealLogResultWriter.name);
-  private queue: PendingResult[] = [];
-  private writing = false;
+  private readonly writer: BatchWriter<PendingResult>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly mealLogs: MealLogRepository,
     private readonly jobs: MealLogJobRepository,
     private readonly outcomes: MealLogOutcomePublisher,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.writer = new BatchWriter<PendingResult>(
+      {
+        name: 'meal_log_results',
+        keyField: 'mealLogId',
+        maxBatch: MAX_BATCH,
+        merge: (older, newer) => this.laterAttempt(older, newer),
+        write: (batch) => this.write(batch.map(([, pending]) => pending)),
+        retry: null,
+        written: (rows) => rows.forEach(([, pending]) => pending.committed()),
+        dropped: (rows, error) => {
+          // A refusal is logged by the writer, by meal log id; its error can quote the
+          // statement's parameters (meal text), so the callers get a plain one.
+          const reason = isDatabaseUnavailable(error)
+            ? (error as Error)
+            : new Error('the database refused this result');
+          for (const [, pending] of rows) pending.failed(reason);
+        },
+      },
+      metrics,
+    );
+  }
 
   /** Resolves once the result is committed (or dropped as stale); rejects if the commit failed. */
   record(job: ClaimedJob, result: MealLogResult): Promise<void> {
-    return new Promise((committed, failed) => {
-      this.queue.push({ job, result, committed, failed });
-      if (!this.writing) void this.writeAll();
-    });
-  }
-
-  private async writeAll(): Promise<void> {
-    this.writing = true;
-    // Results finished in this event-loop turn (a claimed batch analysed at once) go together.
-    await new Promise((resolve) => setImmediate(resolve));
-    try {
-      while (this.queue.length > 0) await this.commit(this.queue.splice(0, MAX_BATCH));
-    } finally {
-      this.writing = false;
-    }
-  }
-
-  private async commit(group: PendingResult[]): Promise<void> {
-    const batch = this.withoutSupersededAttempts(group);
-    let committed: () => void;
-    try {
-      committed = await this.write(batch);
-    } catch (error) {
-      // One bad result must not sink the others: a batch failing for any reason but an outage
-      // is tried again one result at a time.
-      if (batch.length > 1 && !isDatabaseUnavailable(error)) {
-        this.logger.warn(
-          { err: error, results: batch.length },
-          'committing a group of results failed; committing them one by one',
-        );
-        for (const pending of batch) await this.commit([pending]);
-        return;
-      }
-      const reason = error instanceof Error ? error : new Error(String(error));
-      for (const pending of batch) pending.failed(reason);
-      return;
-    }
-    for (const pending of batch) pending.committed();
-    try {
-      committed();
-    } catch (error) {
-      // Committed all the same: replay and re-push deliver what the pushes did not.
-      this.logger.error({ err: error }, 'after-commit work failed');
-    }
+    return new Promise((committed, failed) =>
+      this.writer.add(job.mealLogId, { job, result, committed, failed }),
+    );
   }
 
   /**
@@ -92,12 +77,13 @@ export class MealLogResultWriter {
    * (the notifications), all in one statement that commits on its own: no further round trip
    * stands between the `completedAt` stamp and the pushes. The stamp is taken once the statement
    * has its connection, so a wait for one is not counted as time since completion (the re-push
-   * takes notifications older than a few seconds for lost). Returns what to run after the commit.
+   * takes notifications older than a few seconds for lost). Then runs what follows the commit.
    */
-  private async write(batch: PendingResult[]): Promise<() => void> {
+  private async write(batch: PendingResult[]): Promise<void> {
     // Listeners' lookups (who is online) go first: their answers are part of the statement.
     const prepared = await this.outcomes.prepare([...new Set(batch.map((p) => p.job.userId))]);
     const runner = this.dataSource.createQueryRunner();
+    let committed: () => void;
     try {
       await runner.connect();
       const completedAt = new Date();
@@ -130,32 +116,31 @@ export class MealLogResultWriter {
           'result not recorded: its attempt no longer holds the job, or the log is finished',
         );
       }
-      return () => writes.committed(written, recordedIds);
+      committed = () => writes.committed(written, recordedIds);
     } finally {
       await runner.release();
+    }
+    try {
+      committed();
+    } catch (error) {
+      // Committed all the same: replay and re-push deliver what the pushes did not.
+      this.logger.error({ err: error }, 'after-commit work failed');
     }
   }
 
   /**
-   * Of two attempts at one meal log in a group, only the later can still hold the job (each claim
-   * takes the next attempt number): the earlier is dropped here, so a statement records each log
-   * at most once. Whether the later one still holds the job, the statement's fence decides.
+   * Of two attempts at one meal log queued together, only the later can still hold the job (each
+   * claim takes the next attempt number): the earlier is dropped here, so a statement records
+   * each log at most once. Whether the later one still holds the job, the statement's fence
+   * decides.
    */
-  private withoutSupersededAttempts(group: PendingResult[]): PendingResult[] {
-    const latest = new Map<string, PendingResult>();
-    for (const pending of group) {
-      const other = latest.get(pending.job.mealLogId);
-      if (other && other.job.attempt > pending.job.attempt) continue;
-      latest.set(pending.job.mealLogId, pending);
-    }
-    return group.filter((pending) => {
-      if (latest.get(pending.job.mealLogId) === pending) return true;
-      this.logger.warn(
-        { mealLogId: pending.job.mealLogId, attempt: pending.job.attempt },
-        'stale attempt discarded',
-      );
-      pending.committed();
-      return false;
-    });
+  private laterAttempt(older: PendingResult, newer: PendingResult): PendingResult {
+    const [kept, stale] = newer.job.attempt >= older.job.attempt ? [newer, older] : [older, newer];
+    this.logger.warn(
+      { mealLogId: stale.job.mealLogId, attempt: stale.job.attempt },
+      'stale attempt discarded',
+    );
+    stale.committed();
+    return kept;
   }
 }

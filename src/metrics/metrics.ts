@@ -8,6 +8,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();
+  /** Each batching writer's backlog, read when /metrics is scraped (see `trackBatchWriter`). */
+  private readonly batchBacklogs = new Map<string, () => number>();
 
   readonly sessionsOpen = new Gauge({
     name: 'mealpulse_ws_sessions_open',
@@ -120,7 +122,46 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly batchRowsPending = new Gauge({
+    name: 'mealpulse_batch_rows_pending',
+    help: 'Rows a batching writer holds that are not stored yet (queued or being written), by writer',
+    labelNames: ['writer'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [writer, backlog] of this.batchBacklogs)
+        this.batchRowsPending.set({ writer }, backlog());
+    },
+  });
+
+  readonly batchRowsWritten = new Counter({
+    name: 'mealpulse_batch_rows_written_total',
+    help: 'Rows a batching writer stored, by writer',
+    labelNames: ['writer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchRowsRefused = new Counter({
+    name: 'mealpulse_batch_rows_refused_total',
+    help: 'Rows the store refused (each logged with its id) and a batching writer dropped, by writer',
+    labelNames: ['writer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchWriteRetries = new Counter({
+    name: 'mealpulse_batch_write_retries_total',
+    help: 'Writes a batching writer kept for a retry because the store was unavailable, by writer',
+    labelNames: ['writer'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mealpulse_' });
+  }
+
+  /** Shows the writer's counters from 0, and `backlog()` as its pending rows on every scrape. */
+  trackBatchWriter(writer: string, backlog: () => number): void {
+    this.batchBacklogs.set(writer, backlog);
+    for (const counter of [this.batchRowsWritten, this.batchRowsRefused, this.batchWriteRetries])
+      counter.inc({ writer }, 0);
   }
 }

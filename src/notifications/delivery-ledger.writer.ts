@@ -1,66 +1,51 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { isDatabaseUnavailable } from '../common/database-unavailable';
-import { RecurringJob } from '../common/recurring-job';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { BatchWriter } from '../common/batch-writer';
+import { Metrics } from '../metrics/metrics';
 import { NotificationRepository } from './notification.repository';
 
-/** How often delivery bookkeeping is written; it is bookkeeping, not the delivery itself. */
+/** How long deliveries are gathered per write; it is bookkeeping, not the delivery itself. */
 const FLUSH_INTERVAL_MS = 250;
+/** At most one warning this often while deliveries wait for the database. */
+const WARN_EVERY_MS = 10_000;
+
+interface Delivery {
+  attempts: number;
+  firstAt: Date;
+}
 
 /**
  * Records deliveries (first write to a socket, number of writes) in batches, so pushing a
- * notification to a socket never waits for, or depends on, a database round trip.
+ * notification to a socket never waits for, or depends on, a database round trip. A delivery
+ * recorded again before its write adds an attempt and keeps the first time.
  */
 @Injectable()
-export class DeliveryLedgerWriter implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(DeliveryLedgerWriter.name);
-  private pending = new Map<string, { attempts: number; firstAt: Date }>();
-  private readonly job: RecurringJob<void>;
+export class DeliveryLedgerWriter implements OnApplicationShutdown {
+  private readonly writer: BatchWriter<Delivery>;
 
-  constructor(
-    private readonly notifications: NotificationRepository,
-    scheduler: SchedulerRegistry,
-  ) {
-    this.job = new RecurringJob(scheduler, 'delivery-ledger-flush', FLUSH_INTERVAL_MS, () =>
-      this.flush(),
+  constructor(notifications: NotificationRepository, metrics: Metrics) {
+    this.writer = new BatchWriter<Delivery>(
+      {
+        name: 'delivery_ledger',
+        keyField: 'notificationId',
+        delayMs: FLUSH_INTERVAL_MS,
+        merge: (older, newer) => ({
+          attempts: older.attempts + newer.attempts,
+          firstAt: older.firstAt,
+        }),
+        write: (batch) =>
+          notifications.recordDeliveries(batch.map(([id, delivery]) => ({ id, ...delivery }))),
+        retry: { afterMs: FLUSH_INTERVAL_MS, warnEveryMs: WARN_EVERY_MS },
+      },
+      metrics,
     );
   }
 
-  onApplicationBootstrap(): void {
-    this.job.start();
-  }
-
   /** After every `beforeApplicationShutdown` (the last pushes are made), before the pool closes. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.job.stop();
-    await this.flush();
+  onApplicationShutdown(): Promise<void> {
+    return this.writer.close();
   }
 
   delivered(notificationId: string): void {
-    const entry = this.pending.get(notificationId);
-    if (entry) entry.attempts += 1;
-    else this.pending.set(notificationId, { attempts: 1, firstAt: new Date() });
-  }
-
-  async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    try {
-      await this.notifications.recordDeliveries(
-        [...batch].map(([id, entry]) => ({ id, ...entry })),
-      );
-    } catch (error) {
-      // Merge back so the next flush retries; attempts are added, first-delivery times kept.
-      for (const [id, entry] of batch) {
-        const newer = this.pending.get(id);
-        this.pending.set(
-          id,
-          newer ? { attempts: entry.attempts + newer.attempts, firstAt: entry.firstAt } : entry,
-        );
-      }
-      if (!isDatabaseUnavailable(error))
-        this.logger.error({ err: error }, 'recording deliveries failed');
-    }
+    this.writer.add(notificationId, { attempts: 1, firstAt: new Date() });
   }
 }

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import { AdminPresenceController } from './admin-presence.controller';
 import { AdminPresenceService } from './admin-presence.service';
+import { InstanceHeartbeat } from './instance-heartbeat';
 import { LocalSessions } from './local-sessions';
 import { MemoryPresenceStore } from './memory-presence.store';
 import { PresenceStore } from './presence-store.port';
@@ -44,6 +45,7 @@ import { UpgradeAuthorizer } from './upgrade.authorizer';
     SessionAuditWriter,
     SessionAuditPruner,
     StaleSessionSweeper,
+    InstanceHeartbeat,
     ServerHeartbeat,
     AdminPresenceService,
   ],

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { ChainableCommander, Result } from 'ioredis';
+import { ReplyError, type ChainableCommander, type Result } from 'ioredis';
 import { RedisConnection } from '../cluster/redis.connection';
+import { BatchWriter, errorFields, RefusedRow } from '../common/batch-writer';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
@@ -43,6 +44,8 @@ return 1`;
 
 /** Sessions per lease pipeline. */
 const LEASE_CHUNK = 200;
+/** At most one warning this often while leases wait for Redis. */
+const WARN_EVERY_MS = 10_000;
 
 /**
  * Renews a session's lease: its hash, its place in the user's sessions, the online users and all
@@ -94,6 +97,12 @@ interface LeaseIdentity {
   member: string;
 }
 
+/** A session's lease to renew, or to end. */
+interface LeaseChange {
+  session: LiveSession;
+  ended: boolean;
+}
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     renewPresenceLease(...args: (string | number)[]): Result<number, Context>;
@@ -135,8 +144,9 @@ function parsePlacementMember(member: string): SessionPlacement | null {
  * Presence shared by all instances through Redis. Each session is a hash whose expiry (the lease)
  * follows its last sign of life, so an instance that dies leaves no ghost for longer than the
  * stale window; sorted sets index sessions per user and the online users. Activity is written in
- * one pipeline per flush interval, never a round trip per ping; opens and ends go out at once so
- * other instances can route to, and replace, a session as soon as it exists.
+ * pipelines once per flush interval, never a round trip per ping; opens, ends and app state
+ * changes go out at once so other instances can route to, and replace, a session as soon as it
+ * exists. A command Redis refuses drops that session's write (logged), not the others'.
  *
  * Reads merge this instance's own sessions from memory (always current, also while Redis is down)
  * with the other instances' sessions from Redis.
@@ -147,7 +157,7 @@ export class RedisPresenceStore
   implements OnApplicationBootstrap, OnApplicationShutdown
 {
   private readonly logger = new Logger(RedisPresenceStore.name);
-  private dirty = new Map<string, LiveSession>();
+  private readonly leases: BatchWriter<LeaseChange>;
   /**
    * Sessions whose hash this connection has written in full: their renewals carry only what
    * changes (two fields instead of nine: the renewals were most of what a flush allocated).
@@ -162,10 +172,6 @@ export class RedisPresenceStore
    */
   private readonly replacedMembers = new Map<string, Set<string>>();
   private readonly key: ReturnType<typeof presenceKeys>;
-  private removed = new Map<string, LiveSession>();
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
-  private immediate = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -176,36 +182,47 @@ export class RedisPresenceStore
   ) {
     super();
     this.key = presenceKeys(redis.keyPrefix);
+    this.leases = new BatchWriter<LeaseChange>(
+      {
+        name: 'presence_leases',
+        keyField: 'sessionId',
+        delayMs: config.redis.presenceFlushIntervalMs,
+        maxBatch: LEASE_CHUNK,
+        // An ended session's lease is removed, whatever renewal was queued with it.
+        merge: (older, newer) => (older.ended ? older : newer),
+        write: (batch) => this.write(batch.map(([, change]) => change)),
+        // A command Redis refuses comes back as that session's refusal: a pipeline that fails as
+        // a whole means Redis cannot be reached.
+        isUnavailable: () => true,
+        retry: { afterMs: config.redis.presenceFlushIntervalMs, warnEveryMs: WARN_EVERY_MS },
+      },
+      metrics,
+    );
   }
 
   onApplicationBootstrap(): void {
     // Sent as EVALSHA, loaded by ioredis on first use (and again after a Redis restart).
     this.redis.leases.defineCommand('renewPresenceLease', { lua: RENEW_LEASE_SCRIPT });
     this.redis.leases.defineCommand('endPresenceLease', { lua: END_SESSION_SCRIPT });
-    this.flushTimer = setInterval(
-      () => void this.flush(),
-      this.config.redis.presenceFlushIntervalMs,
-    );
-    // After an outage the leases may have expired: write every session again, in full.
+    // After an outage the leases may have expired: write every session again, in full, at once.
     this.redis.leases.on('ready', () => {
       this.writtenInFull = new WeakSet();
-      for (const session of this.local.all()) this.dirty.set(session.sessionId, session);
-      this.flushSoon();
+      for (const session of this.local.all())
+        this.leases.add(session.sessionId, { session, ended: false });
+      void this.leases.flush();
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    await this.flush();
+  onApplicationShutdown(): Promise<void> {
+    return this.leases.close();
   }
 
   opened(session: LiveSession): void {
-    this.dirty.set(session.sessionId, session);
-    this.flushSoon();
+    this.leases.addNow(session.sessionId, { session, ended: false });
   }
 
   touched(session: LiveSession): void {
-    this.dirty.set(session.sessionId, session);
+    this.leases.add(session.sessionId, { session, ended: false });
   }
 
   appStateChanged(session: LiveSession): void {
@@ -218,16 +235,11 @@ export class RedisPresenceStore
     this.identities.delete(session);
     // The hash holds the state too: written in full, at once.
     this.writtenInFull.delete(session);
-    this.dirty.set(session.sessionId, session);
-    this.flushSoon();
+    this.leases.addNow(session.sessionId, { session, ended: false });
   }
 
   ended(sessions: LiveSession[]): void {
-    for (const session of sessions) {
-      this.dirty.delete(session.sessionId);
-      this.removed.set(session.sessionId, session);
-    }
-    if (sessions.length > 0) this.flushSoon();
+    for (const session of sessions) this.leases.addNow(session.sessionId, { session, ended: true });
   }
 
   async sessionsOf(userId: string): Promise<SessionRecord[]> {
@@ -347,84 +359,55 @@ export class RedisPresenceStore
       }));
   }
 
-  private flushSoon(): void {
-    if (this.immediate) return;
-    this.immediate = true;
-    setImmediate(() => {
-      this.immediate = false;
-      void this.flush();
-    });
-  }
-
-  /** One pipeline for everything that changed; what fails is kept for the next flush. */
-  private async flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    if ((this.dirty.size === 0 && this.removed.size === 0) || !this.redis.isUp) return;
-    const dirty = this.dirty;
-    const removed = this.removed;
-    this.dirty = new Map();
-    this.removed = new Map();
-    this.flushing = this.write(dirty, removed)
-      .catch((error: unknown) => {
-        for (const [id, session] of dirty)
-          if (session.endReason === null && !this.dirty.has(id)) this.dirty.set(id, session);
-        for (const [id, session] of removed) this.removed.set(id, session);
-        this.logger.warn(`presence lease write failed, will retry: ${(error as Error).message}`);
-      })
-      .finally(() => (this.flushing = null));
-    return this.flushing;
-  }
-
   /**
-   * Writes the leases in pipelines of LEASE_CHUNK sessions, one after the other: a flush of
-   * thousands of sessions then never holds Redis, nor this event loop parsing its replies, for
-   * long in one piece.
+   * Writes one pipeline of at most LEASE_CHUNK sessions (the writer splits a larger flush, so it
+   * never holds Redis, nor this event loop parsing its replies, for long in one piece). Returns
+   * the sessions whose command Redis refused.
    */
-  private async write(
-    dirty: Map<string, LiveSession>,
-    removed: Map<string, LiveSession>,
-  ): Promise<void> {
-    const sessions = [
-      ...[...dirty.values()].map((session) => ({ session, ended: false })),
-      ...[...removed.values()].map((session) => ({ session, ended: true })),
-    ];
-    const lapsed: LiveSession[] = [];
-    for (let start = 0; start < sessions.length; start += LEASE_CHUNK) {
-      const pipeline = this.redis.leases.pipeline();
-      const renewals: { session: LiveSession; full: boolean; at: number; replaced: string[] }[] =
-        [];
-      const replacedInEnds: { sessionId: string; replaced: string[] }[] = [];
-      for (const { session, ended } of sessions.slice(start, start + LEASE_CHUNK)) {
-        const replaced = [...(this.replacedMembers.get(session.sessionId) ?? [])];
-        if (ended) {
-          this.endLease(pipeline, session, replaced);
-          replacedInEnds.push({ sessionId: session.sessionId, replaced });
-        } else {
-          const full = !this.writtenInFull.has(session);
-          renewals.push({ session, full, at: pipeline.length, replaced });
-          this.renewLease(pipeline, session, full, replaced);
-        }
-      }
-      if (start + LEASE_CHUNK >= sessions.length) this.trimIndexes(pipeline, dirty.size > 0);
-      this.metrics.redisPresenceCommands.inc({ op: 'lease' }, pipeline.length);
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed) throw failed[0] as Error;
-      for (const { sessionId, replaced } of replacedInEnds)
-        this.forgetReplaced(sessionId, replaced);
-      for (const { session, full, at, replaced } of renewals) {
-        if (results[at]?.[1] === 1) {
-          if (full) this.writtenInFull.add(session);
-          this.forgetReplaced(session.sessionId, replaced);
-        } else {
-          this.writtenInFull.delete(session);
-          lapsed.push(session);
-        }
+  private async write(changes: LeaseChange[]): Promise<RefusedRow[]> {
+    const pipeline = this.redis.leases.pipeline();
+    const renewals: { session: LiveSession; full: boolean; at: number; replaced: string[] }[] = [];
+    const ends: { sessionId: string; at: number; replaced: string[] }[] = [];
+    for (const { session, ended } of changes) {
+      const replaced = [...(this.replacedMembers.get(session.sessionId) ?? [])];
+      if (ended) {
+        ends.push({ sessionId: session.sessionId, at: pipeline.length, replaced });
+        this.endLease(pipeline, session, replaced);
+      } else {
+        const full = !this.writtenInFull.has(session);
+        renewals.push({ session, full, at: pipeline.length, replaced });
+        this.renewLease(pipeline, session, full, replaced);
       }
     }
-    // Their hash was gone: written in full on the next flush.
-    for (const session of lapsed)
-      if (session.endReason === null) this.dirty.set(session.sessionId, session);
+    this.trimIndexes(pipeline, renewals.length > 0);
+    this.metrics.redisPresenceCommands.inc({ op: 'lease' }, pipeline.length);
+    const results = (await pipeline.exec()) ?? [];
+    // Anything but Redis's own answer (a connection error) means the pipeline did not get through.
+    const unsent = results.find(([error]) => error && !(error instanceof ReplyError));
+    if (unsent) throw unsent[0] as Error;
+    // One command per session, then the trims'.
+    const [trimError] = results.slice(changes.length).find(([error]) => error) ?? [];
+    if (trimError) this.logger.warn(errorFields(trimError), 'trimming the presence indexes failed');
+    const refused: RefusedRow[] = [];
+    for (const { sessionId, at, replaced } of ends) {
+      const [error] = results[at] ?? [];
+      if (error) refused.push({ key: sessionId, error });
+      else this.forgetReplaced(sessionId, replaced);
+    }
+    for (const { session, full, at, replaced } of renewals) {
+      const [error, reply] = results[at] ?? [];
+      if (error) {
+        refused.push({ key: session.sessionId, error });
+      } else if (reply === 1) {
+        if (full) this.writtenInFull.add(session);
+        this.forgetReplaced(session.sessionId, replaced);
+      } else if (session.endReason === null) {
+        // Its hash was gone: written in full with the next flush.
+        this.writtenInFull.delete(session);
+        this.leases.add(session.sessionId, { session, ended: false });
+      }
+    }
+    return refused;
   }
 
   /** These replaced members are gone from Redis; any added meanwhile are still to remove. */

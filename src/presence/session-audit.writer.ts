@@ -1,8 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { BatchWriter } from '../common/batch-writer';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics';
 import type { EndReason, LiveSession } from './live-session';
 import { EndedSession, SessionActivity, SessionAuditRepository } from './session-audit.repository';
 
@@ -38,11 +39,20 @@ function activityOf(session: LiveSession): SessionActivity {
   };
 }
 
+/** A session's opening, end, or both, not written yet. */
+interface SessionChange {
+  opened: LiveSession | null;
+  ended: PendingEnd | null;
+}
+
 /**
- * Writes the session audit without ever putting the database on the ping path: opens and ends
- * are written at once (several in one statement when they arrive together), activity in periodic
- * batches. Writes that fail (database down) stay queued and are retried on the next flush, and
- * flushes never overlap, so a session's end is never written before its opening.
+ * Writes the session audit without ever putting the database on the ping path. Opens and ends go
+ * through one batching writer, at once (several in one statement when they arrive together); a
+ * session's opening and end queued together are one row of it, written opening first, so an end
+ * is never written before its opening. Activity goes through another, in periodic batches, never
+ * holding up an opening (a new session's welcome waits for its row). Both keep what the database
+ * cannot take for now and retry it ten times per interval, and drop (and log) a row it refuses,
+ * so one bad session holds up no other.
  *
  * A session's activity is written once it has waited PRESENCE_AUDIT_FLUSH_INTERVAL_MS (the
  * audit's precision for a session that is never closed, e.g. of a killed instance), and the
@@ -53,36 +63,73 @@ function activityOf(session: LiveSession): SessionActivity {
  */
 @Injectable()
 export class SessionAuditWriter implements OnApplicationBootstrap {
-  private readonly logger = new Logger(SessionAuditWriter.name);
-  private readonly opens = new Map<string, LiveSession>();
-  private readonly ends = new Map<string, PendingEnd>();
+  private readonly changes: BatchWriter<SessionChange>;
+  /**
+   * One statement per ACTIVITY_CHUNK sessions, a turn of the event loop apart: building one
+   * statement for 19,000 sessions would hold up every socket for the time it takes.
+   */
+  private readonly activity: BatchWriter<LiveSession>;
   /** Sessions whose activity is not written yet, since when. */
   private readonly active = new Map<string, Active>();
-  private readonly openWaiters = new Map<string, () => void>();
-  private flushing: Promise<void> | null = null;
-  private followUp: Promise<void> | null = null;
-  private flushRequested = false;
-  private lastOutageWarningAt = -Infinity;
+  /** Sessions whose opening is not written yet, with whoever waits for it. */
+  private readonly unrecorded = new Map<string, (() => void) | null>();
+
   constructor(
     private readonly repository: SessionAuditRepository,
     private readonly instance: ServiceInstance,
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
-  ) {}
+    metrics: Metrics,
+  ) {
+    const retry = {
+      afterMs: Math.max(1, config.presence.auditFlushIntervalMs / ACTIVITY_TICKS_PER_INTERVAL),
+      // Retried on every tick: one warning per interval is enough.
+      warnEveryMs: config.presence.auditFlushIntervalMs,
+    };
+    this.changes = new BatchWriter<SessionChange>(
+      {
+        name: 'session_audit',
+        keyField: 'sessionId',
+        merge: (older, newer) => ({
+          opened: older.opened ?? newer.opened,
+          ended: newer.ended ?? older.ended,
+        }),
+        write: (batch) => this.writeChanges(batch.map(([, change]) => change)),
+        retry,
+        // Refused: the session goes on without its row rather than wait for it.
+        dropped: (rows) => this.recorded(rows.map(([sessionId]) => sessionId)),
+      },
+      metrics,
+    );
+    this.activity = new BatchWriter<LiveSession>(
+      {
+        name: 'session_activity',
+        keyField: 'sessionId',
+        maxBatch: ACTIVITY_CHUNK,
+        write: (batch) =>
+          // An ended session's activity goes with its end.
+          this.repository.flushActivity(
+            batch.filter(([, s]) => s.endReason === null).map(([, s]) => activityOf(s)),
+          ),
+        retry,
+      },
+      metrics,
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.scheduler.addInterval(
       'session-activity-flush',
       setInterval(
-        () => this.requestFlush(),
+        () => this.queueDueActivity(),
         Math.max(1, this.config.presence.auditFlushIntervalMs / ACTIVITY_TICKS_PER_INTERVAL),
       ),
     );
   }
 
   opened(session: LiveSession): void {
-    this.opens.set(session.sessionId, session);
-    this.requestFlush();
+    this.unrecorded.set(session.sessionId, null);
+    this.changes.add(session.sessionId, { opened: session, ended: null });
   }
 
   /**
@@ -90,16 +137,16 @@ export class SessionAuditWriter implements OnApplicationBootstrap {
    * down: the write stays queued and the session is not held back for it).
    */
   whenRecorded(session: LiveSession, timeoutMs: number): Promise<void> {
-    if (!this.opens.has(session.sessionId)) return Promise.resolve();
+    if (!this.unrecorded.has(session.sessionId)) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, timeoutMs);
-      const waiters = this.openWaiters;
+      const unrecorded = this.unrecorded;
       function done(): void {
         clearTimeout(timer);
-        waiters.delete(session.sessionId);
+        if (unrecorded.get(session.sessionId) === done) unrecorded.set(session.sessionId, null);
         resolve();
       }
-      this.openWaiters.set(session.sessionId, done);
+      this.unrecorded.set(session.sessionId, done);
     });
   }
 
@@ -112,129 +159,66 @@ export class SessionAuditWriter implements OnApplicationBootstrap {
   ended(sessions: LiveSession[], reason: EndReason, endedAt = new Date()): void {
     for (const session of sessions) {
       this.active.delete(session.sessionId);
-      this.ends.set(session.sessionId, { session: { ...activityOf(session), endedAt }, reason });
+      this.changes.add(session.sessionId, {
+        opened: null,
+        ended: { session: { ...activityOf(session), endedAt }, reason },
+      });
     }
-    if (sessions.length > 0) this.requestFlush();
   }
 
   /**
-   * Writes everything queued (activity once due) and resolves when it is written or has failed.
-   * Callers arriving while a write runs share one follow-up write: in a reconnect storm thousands
-   * ask, and waking each of them after every write made the wake-ups alone quadratic.
+   * Writes everything queued (activity once due) and resolves when it is written, refused or
+   * kept for a retry.
    */
-  flush(): Promise<void> {
-    if (!this.flushing) {
-      this.flushing = this.write().finally(() => (this.flushing = null));
-      return this.flushing;
-    }
-    const again = () => {
-      this.followUp = null;
-      return this.flush();
-    };
-    this.followUp ??= this.flushing.then(again, again);
-    return this.followUp;
+  async flush(): Promise<void> {
+    this.queueDueActivity();
+    await Promise.all([this.changes.flush(), this.activity.flush()]);
   }
 
+  /** The last writes, at shutdown, given up on after a deadline if the database does not answer. */
+  async close(): Promise<void> {
+    this.queueDueActivity();
+    await Promise.all([this.changes.close(), this.activity.close()]);
+  }
+
+  /** Opens and ends not written yet. */
   get pendingWrites(): number {
-    return this.opens.size + this.ends.size;
+    return this.changes.backlog;
   }
 
-  /** Schedules a flush on the next turn of the event loop, coalescing what is queued meanwhile. */
-  requestFlush(): void {
-    if (this.flushRequested) return;
-    this.flushRequested = true;
-    // Coalesce everything queued in this tick (a sweep, a shutdown) into one round of statements.
-    setImmediate(() => {
-      this.flushRequested = false;
-      this.flush().catch((error: unknown) =>
-        this.logger.error({ err: error }, 'session audit flush failed'),
-      );
-    });
-  }
-
-  private async write(): Promise<void> {
-    try {
-      await this.writeOpens();
-      await this.writeEnds();
-      await this.writeActivity();
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      // Retried on every tick (ten per interval): one warning per interval is enough.
-      const now = Date.now();
-      if (now - this.lastOutageWarningAt < this.config.presence.auditFlushIntervalMs) return;
-      this.lastOutageWarningAt = now;
-      this.logger.warn(
-        `database unavailable; ${this.pendingWrites} session audit write(s) queued for retry`,
-      );
-    }
-  }
-
-  private async writeOpens(): Promise<void> {
-    if (this.opens.size === 0) return;
-    const batch = [...this.opens.values()];
-    await this.repository.recordOpened(batch, this.instance.id);
-    for (const session of batch) {
-      this.opens.delete(session.sessionId);
-      this.openWaiters.get(session.sessionId)?.();
-    }
-  }
-
-  private async writeEnds(): Promise<void> {
-    if (this.ends.size === 0) return;
+  /** Opens first, then ends by reason: an end queued with its session's opening follows it. */
+  private async writeChanges(changes: SessionChange[]): Promise<void> {
+    const opened = changes.flatMap(({ opened }) => (opened ? [opened] : []));
+    await this.repository.recordOpened(opened, this.instance.id);
+    this.recorded(opened.map((session) => session.sessionId));
     const byReason = new Map<EndReason, EndedSession[]>();
-    let deferred = false;
-    for (const { session, reason } of this.ends.values()) {
-      // Opened after this flush wrote its opens: its row does not exist yet, so end it next time.
-      if (this.opens.has(session.sessionId)) {
-        deferred = true;
-        continue;
-      }
-      const group = byReason.get(reason);
-      if (group) group.push(session);
-      else byReason.set(reason, [session]);
+    for (const { ended } of changes) {
+      if (!ended) continue;
+      const group = byReason.get(ended.reason);
+      if (group) group.push(ended.session);
+      else byReason.set(ended.reason, [ended.session]);
     }
-    for (const [reason, sessions] of byReason) {
-      await this.repository.recordEnded(sessions, reason);
-      for (const session of sessions) this.ends.delete(session.sessionId);
-    }
-    if (deferred) this.requestFlush();
+    for (const [reason, sessions] of byReason) await this.repository.recordEnded(sessions, reason);
   }
 
-  /**
-   * One statement per ACTIVITY_CHUNK sessions, yielding to the event loop in between: building
-   * one statement for 19,000 sessions would hold up every socket for the time it takes. Opens and
-   * ends queued meanwhile go first (a new session's welcome waits for its row): the rest of the
-   * activity is put back, still due, for the flush that writes them.
-   */
-  private async writeActivity(): Promise<void> {
+  private recorded(sessionIds: string[]): void {
+    for (const sessionId of sessionIds) {
+      const waiter = this.unrecorded.get(sessionId);
+      this.unrecorded.delete(sessionId);
+      waiter?.();
+    }
+  }
+
+  /** Hands the activity that has waited an interval to its writer. */
+  private queueDueActivity(): void {
     // Sessions that end are not held back: their end is written at once, with their activity.
     const dueSince = Date.now() - this.config.presence.auditFlushIntervalMs;
-    const due: Active[] = [];
-    for (const entry of this.active.values()) if (entry.since <= dueSince) due.push(entry);
-    // Out of the queue before the write: activity arriving meanwhile queues anew, newer values.
-    for (const { session } of due) this.active.delete(session.sessionId);
-    for (let start = 0; start < due.length; start += ACTIVITY_CHUNK) {
-      // Whoever queued those opens or ends has already requested the flush that writes them.
-      if (start > 0 && this.pendingWrites > 0) {
-        this.putBack(due.slice(start));
-        return;
-      }
-      const chunk = due.slice(start, start + ACTIVITY_CHUNK);
-      try {
-        await this.repository.flushActivity(chunk.map(({ session }) => activityOf(session)));
-      } catch (error) {
-        this.putBack(due.slice(start));
-        throw error;
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-
-  /** Unwritten activity back in the queue, unless the session ended or has newer activity queued. */
-  private putBack(entries: Active[]): void {
-    for (const entry of entries) {
-      const { sessionId, endReason } = entry.session;
-      if (endReason === null && !this.active.has(sessionId)) this.active.set(sessionId, entry);
+    // The map is in the order sessions were touched: the first one not due ends the due ones.
+    for (const [sessionId, { session, since }] of this.active) {
+      if (since > dueSince) break;
+      // Out of the map: activity arriving from now on is due an interval later.
+      this.active.delete(sessionId);
+      this.activity.add(sessionId, session);
     }
   }
 }

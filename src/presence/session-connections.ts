@@ -179,7 +179,7 @@ export class SessionConnections implements OnModuleInit, BeforeApplicationShutdo
           closeSocket(socket, CloseCode.goingAway, 'server shutting down', SHUTDOWN_CLOSE_GRACE_MS);
         }),
     );
-    await this.audit.flush();
+    await this.audit.close();
     await Promise.all(closed);
     this.logger.log(`closed ${sessions.length} session(s) for shutdown`);
   }

@@ -5,10 +5,13 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { errorFields } from '../common/batch-writer';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { RecurringJob } from '../common/recurring-job';
+import { retryDelayMs } from '../common/retry-policy';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
+import { INSTANCE_DEAD_AFTER_BEATS } from './instance-heartbeat';
 import { PresenceService } from './presence.service';
 import { SessionAuditRepository } from './session-audit.repository';
 import { SessionAuditWriter } from './session-audit.writer';
@@ -20,19 +23,21 @@ const CLOSE_CHUNK = 200;
 const TERMINATE_AFTER_MS = 1_000;
 /** ...each chunk this much later than the one before. */
 const TERMINATE_SPREAD_MS = 25;
-/** An instance silent for this many sweep intervals is taken for dead and its sessions for lost. */
-const INSTANCE_DEAD_AFTER_SWEEPS = 3;
+/** A start-up sweep that failed is tried again this much later, doubling up to the interval. */
+const START_UP_RETRY_BASE_MS = 500;
 
 /**
  * Every PRESENCE_SWEEP_INTERVAL_MS: closes (4408) and audits the sessions that have been silent
- * for PRESENCE_STALE_AFTER_MS, marks this instance alive, and audits as `lost` the open sessions
- * of instances that died. Every statement only changes rows still open, so any number of
- * instances can sweep at once without writing an ending twice.
+ * for PRESENCE_STALE_AFTER_MS, and audits as `lost` the open sessions of instances that died
+ * (InstanceHeartbeat tells them apart). Every statement only changes rows still open, so any
+ * number of instances can sweep at once without writing an ending twice.
  */
 @Injectable()
 export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(StaleSessionSweeper.name);
   private readonly job: RecurringJob<void>;
+  private stopped = false;
+  private startUpRetry: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -52,17 +57,40 @@ export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplic
   }
 
   onApplicationBootstrap(): void {
-    // The first run at start-up closes the sessions a previous, killed process left open.
-    void this.runOnce();
+    void this.sweepAtStartUp();
     this.job.start();
   }
 
   beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.startUpRetry) clearTimeout(this.startUpRetry);
     return this.job.stop();
   }
 
   runOnce(): Promise<void> {
     return this.job.runOnce();
+  }
+
+  /**
+   * The first run closes the sessions a previous, killed process left open: until it succeeds it
+   * is tried again with back-off (up to the sweep interval), each failure logged. Never rejects.
+   */
+  private async sweepAtStartUp(attempt = 1): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.runOnce();
+    } catch (error) {
+      if (this.stopped) return;
+      const delayMs = Math.min(
+        retryDelayMs(attempt, START_UP_RETRY_BASE_MS),
+        this.config.presence.sweepIntervalMs,
+      );
+      this.logger.error(
+        { attempt, retryInMs: delayMs, ...errorFields(error) },
+        'start-up sweep failed; retrying',
+      );
+      this.startUpRetry = setTimeout(() => void this.sweepAtStartUp(attempt + 1), delayMs);
+    }
   }
 
   private async sweep(): Promise<void> {
@@ -83,10 +111,9 @@ export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplic
     let lost = 0;
     try {
       await this.audit.flush();
-      await this.auditRepository.heartbeat(this.instance.id);
       lost = await this.auditRepository.closeLostSessions(
         this.instance.id,
-        INSTANCE_DEAD_AFTER_SWEEPS * this.config.presence.sweepIntervalMs,
+        INSTANCE_DEAD_AFTER_BEATS * this.config.presence.sweepIntervalMs,
       );
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;

@@ -184,7 +184,9 @@ describe('PostgreSQL outage under traffic', () => {
     const notification = await client.nextFrame((frame) => frame.type === 'notification', 10_000);
     await postgres.stop();
     client.send({ type: 'ack', seq: notification.seq });
-    await app.waitForLog((line) => line.msg === 'acks not written; kept for a retry');
+    await app.waitForLog(
+      (line) => line.writer === 'acks' && String(line.msg).startsWith('store unavailable'),
+    );
     await postgres.start();
     await expectEventually(
       async () =>
