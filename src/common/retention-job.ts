@@ -1,7 +1,7 @@
-import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from './database-unavailable';
-import { RecurringJob } from './recurring-job';
+import { ScheduledTask } from './scheduled-task';
 
 export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
@@ -38,34 +38,19 @@ export interface PruneRun {
  * loop between them. Safe on several instances at once (see `deleteBatch`). A database outage
  * ends the run quietly; the next one carries on.
  */
-export abstract class RetentionJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export abstract class RetentionJob extends ScheduledTask<PruneRun> {
   private readonly logger: Logger;
-  private readonly job: RecurringJob<PruneRun>;
 
   protected constructor(
     scheduler: SchedulerRegistry,
     private readonly rule: RetentionRule,
   ) {
+    super(scheduler, rule.name, rule.intervalMs);
     this.logger = new Logger(rule.name);
-    this.job = new RecurringJob(scheduler, rule.name, rule.intervalMs, () =>
-      this.prune(new Date(Date.now() - rule.keepForMs)),
-    );
   }
 
-  onApplicationBootstrap(): void {
-    this.job.start();
-  }
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.job.stop();
-  }
-
-  /** Prunes now, or joins the run in progress. */
-  runOnce(): Promise<PruneRun> {
-    return this.job.runOnce();
-  }
-
-  private async prune(cutoff: Date): Promise<PruneRun> {
+  protected async run(): Promise<PruneRun> {
+    const cutoff = new Date(Date.now() - this.rule.keepForMs);
     const run: PruneRun = { deleted: 0, batches: 0 };
     try {
       for (;;) {

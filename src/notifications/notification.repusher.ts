@@ -1,12 +1,7 @@
-import {
-  BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
-import { RecurringJob } from '../common/recurring-job';
+import { ScheduledTask } from '../common/scheduled-task';
 import { AppConfig } from '../config/app-config';
 import { WebSocketChannel } from './websocket.channel';
 
@@ -18,36 +13,18 @@ import { WebSocketChannel } from './websocket.channel';
  * fast.
  */
 @Injectable()
-export class NotificationRepusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class NotificationRepusher extends ScheduledTask<number> {
   private readonly logger = new Logger(NotificationRepusher.name);
-  private readonly job: RecurringJob<number>;
 
   constructor(
     config: AppConfig,
     scheduler: SchedulerRegistry,
     private readonly websocket: WebSocketChannel,
   ) {
-    this.job = new RecurringJob(
-      scheduler,
-      'notification-repush',
-      config.notifications.repushIntervalMs,
-      () => this.repush(),
-    );
+    super(scheduler, 'notification-repush', config.notifications.repushIntervalMs);
   }
 
-  onApplicationBootstrap(): void {
-    this.job.start();
-  }
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.job.stop();
-  }
-
-  runOnce(): Promise<number> {
-    return this.job.runOnce();
-  }
-
-  private async repush(): Promise<number> {
+  protected async run(): Promise<number> {
     try {
       const offered = await this.websocket.catchUp();
       if (offered > 0)

@@ -1,13 +1,8 @@
-import {
-  BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { errorFields } from '../common/batch-writer';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
-import { RecurringJob } from '../common/recurring-job';
+import { ScheduledTask } from '../common/scheduled-task';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { SessionAuditRepository } from './session-audit.repository';
@@ -22,9 +17,8 @@ export const INSTANCE_DEAD_AFTER_BEATS = 3;
  * stuck or failing must not make the other instances take this live one's sessions for lost.
  */
 @Injectable()
-export class InstanceHeartbeat implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class InstanceHeartbeat extends ScheduledTask<void> {
   private readonly logger = new Logger(InstanceHeartbeat.name);
-  private readonly job: RecurringJob<void>;
 
   constructor(
     config: AppConfig,
@@ -32,25 +26,17 @@ export class InstanceHeartbeat implements OnApplicationBootstrap, BeforeApplicat
     private readonly repository: SessionAuditRepository,
     private readonly instance: ServiceInstance,
   ) {
-    this.job = new RecurringJob(
-      scheduler,
-      'instance-heartbeat',
-      config.presence.sweepIntervalMs,
-      () => this.beat(),
-    );
+    super(scheduler, 'instance-heartbeat', config.presence.sweepIntervalMs);
   }
 
-  onApplicationBootstrap(): void {
-    void this.job.runOnce();
-    this.job.start();
-  }
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.job.stop();
+  /** The first beat goes at once: until it is written, other instances may take this one for dead. */
+  override onApplicationBootstrap(): void {
+    void this.runOnce();
+    super.onApplicationBootstrap();
   }
 
   /** Never rejects: a beat that fails is logged, and the next one comes an interval later. */
-  private async beat(): Promise<void> {
+  protected async run(): Promise<void> {
     try {
       await this.repository.heartbeat(this.instance.id);
     } catch (error) {

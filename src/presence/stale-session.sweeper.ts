@@ -1,13 +1,8 @@
-import {
-  BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { errorFields } from '../common/batch-writer';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
-import { RecurringJob } from '../common/recurring-job';
+import { ScheduledTask } from '../common/scheduled-task';
 import { retryDelayMs } from '../common/retry-policy';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
@@ -33,9 +28,8 @@ const START_UP_RETRY_BASE_MS = 500;
  * number of instances can sweep at once without writing an ending twice.
  */
 @Injectable()
-export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class StaleSessionSweeper extends ScheduledTask<void> {
   private readonly logger = new Logger(StaleSessionSweeper.name);
-  private readonly job: RecurringJob<void>;
   private stopped = false;
   private startUpRetry: NodeJS.Timeout | null = null;
 
@@ -48,27 +42,18 @@ export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplic
     private readonly auditRepository: SessionAuditRepository,
     private readonly instance: ServiceInstance,
   ) {
-    this.job = new RecurringJob(
-      scheduler,
-      'stale-session-sweep',
-      config.presence.sweepIntervalMs,
-      () => this.sweep(),
-    );
+    super(scheduler, 'stale-session-sweep', config.presence.sweepIntervalMs);
   }
 
-  onApplicationBootstrap(): void {
+  override onApplicationBootstrap(): void {
     void this.sweepAtStartUp();
-    this.job.start();
+    super.onApplicationBootstrap();
   }
 
-  beforeApplicationShutdown(): Promise<void> {
+  override beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.startUpRetry) clearTimeout(this.startUpRetry);
-    return this.job.stop();
-  }
-
-  runOnce(): Promise<void> {
-    return this.job.runOnce();
+    return super.beforeApplicationShutdown();
   }
 
   /**
@@ -93,7 +78,7 @@ export class StaleSessionSweeper implements OnApplicationBootstrap, BeforeApplic
     }
   }
 
-  private async sweep(): Promise<void> {
+  protected async run(): Promise<void> {
     const stale = this.presence.endStale();
     // Closing thousands of sockets at once would hold up every other session: close a chunk per
     // turn of the event loop, and spread the terminations of peers that never answer (most stale
