@@ -122,7 +122,7 @@ describe('meal logs API', () => {
       [
         'loggedAt not ISO-8601',
         { text: 'apple', loggedAt: 'yesterday' },
-        /loggedAt must be a valid ISO 8601/,
+        /loggedAt must be an ISO-8601 instant/,
       ],
       ['an unknown field', { text: 'apple', calories: 5 }, /property calories should not exist/],
       [

@@ -1,9 +1,5 @@
+import { isUserId } from '../common/text';
 import type { AuthenticatedUser } from './authenticated-user';
-
-/** C0 and C1 controls (NUL among them), and UTF-16 halves that encode no character. */
-const UNSAFE_CHARACTERS =
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** A NumericDate as RFC 7519 defines it, within what `Date` and timers can hold. */
 function isNumericDate(value: unknown): value is number {
@@ -24,8 +20,7 @@ function isOptionalNumericDate(value: unknown): boolean {
 export function userFromClaims(payload: unknown): AuthenticatedUser | null {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null;
   const { sub, exp, nbf, iat, roles } = payload as Record<string, unknown>;
-  if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128) return null;
-  if (UNSAFE_CHARACTERS.test(sub)) return null;
+  if (!isUserId(sub)) return null;
   if (!isNumericDate(exp) || !isOptionalNumericDate(nbf) || !isOptionalNumericDate(iat)) {
     return null;
   }

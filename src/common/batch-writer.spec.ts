@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Metrics } from '../metrics/metrics';
 import { expectEventually } from '../../test/support/expect-eventually';
-import { BatchRow, BatchWriter, BatchWriterOptions, errorFields, RefusedRow } from './batch-writer';
+import { BatchRow, BatchWriter, BatchWriterOptions, RefusedRow } from './batch-writer';
 
 /** What PostgreSQL answers for a row it refuses (a CHECK, a trigger) and for an outage. */
 function refusal(): Error {
@@ -373,21 +373,5 @@ describe('BatchWriter', () => {
     expect(store.writes).toHaveLength(1);
     expect(w.backlog).toBe(0);
     expect(errors).toHaveBeenCalledTimes(1);
-  });
-});
-
-describe('errorFields', () => {
-  it.each([
-    [refusal(), { error: 'Error', code: '23514', constraint: 'c' }],
-    [outage(), { error: 'Error', code: 'ECONNREFUSED' }],
-    [
-      new Error('WRONGTYPE Operation against a key holding the wrong kind of value'),
-      { error: 'Error', code: 'WRONGTYPE' },
-    ],
-    [new TypeError('x is not a function'), { error: 'TypeError', message: 'x is not a function' }],
-    ['a string', { error: 'string' }],
-  ])('%p → %p', (error, expected) => {
-    const fields = JSON.parse(JSON.stringify(errorFields(error)));
-    expect(fields).toEqual(expected);
   });
 });

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import type { Metrics } from '../metrics/metrics';
+import { errorFields } from '../logging/safe-error';
 import { isDatabaseUnavailable } from './database-unavailable';
 
 /** How long `close` waits for the last write before it gives up and says what it left. */
@@ -45,27 +46,6 @@ export interface BatchWriterOptions<V> {
   dropped?: (rows: BatchRow<V>[], error: unknown) => void;
   /** `close`'s wait for the last write (CLOSE_DEADLINE_MS by default). */
   closeDeadlineMs?: number;
-}
-
-/** Built-in errors whose message names code, never data. */
-const PROGRAMMING_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError']);
-
-/**
- * What a log line may say about a failed write: the error's name, PostgreSQL's code (or a Redis
- * error's leading word) and the schema objects PostgreSQL names. Never the message or detail of a
- * store's error, which can quote the row (a meal's text, a token), nor the statement's parameters.
- */
-export function errorFields(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { error: typeof error };
-  const { code, constraint, table, column } = error as Error & Record<string, unknown>;
-  return {
-    error: error.name,
-    code: typeof code === 'string' ? code : /^[A-Z]+(?= )/.exec(error.message)?.[0],
-    constraint,
-    table,
-    column,
-    message: PROGRAMMING_ERRORS.has(error.name) ? error.message : undefined,
-  };
 }
 
 function nextTurn(): Promise<void> {

@@ -3,6 +3,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt } from 'class-validator';
 import { DomainError } from './domain.error';
+import { parseInstant } from './instant';
 
 /**
  * A `limit` query parameter, clamped into 1..max: a client asking for a million gets `max`.
@@ -34,17 +35,59 @@ export interface KeysetCursor {
   id: string;
 }
 
-/** Opaque to clients; `nextCursor` values are these, base64url-encoded. */
+/**
+ * `timestamptz::text` as PostgreSQL writes it: four-digit years only (no BC, no 5-digit years),
+ * microseconds at most, an hour offset with optional minutes.
+ */
+const PG_TIMESTAMPTZ = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?[+-]\d{2}(?::\d{2})?$/;
+const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const BASE64URL = /^[A-Za-z0-9_-]{1,200}$/;
+
+const invalidCursor = () =>
+  new DomainError('invalid_cursor', 'cursor is not a value returned as nextCursor');
+
+/**
+ * The one codec of every `nextCursor`: opaque to clients (base64url), and it refuses whatever it
+ * did not make. A value is accepted only if it decodes to exactly the form `encode*` writes and
+ * encodes back to itself, so padding, stray characters, a hand-built timestamp PostgreSQL or
+ * `Date` would choke on, or a number past 2^53 is a 400, never a query.
+ */
+function decodePayload(value: string, form: RegExp): RegExpExecArray {
+  if (!BASE64URL.test(value)) throw invalidCursor();
+  const text = Buffer.from(value, 'base64url').toString('utf8');
+  const match = form.exec(text);
+  if (!match || Buffer.from(text).toString('base64url') !== value) throw invalidCursor();
+  return match;
+}
+
+/** 30 February passes the pattern (and `Date.parse`) but not PostgreSQL. */
+function isRealInstant(pgText: string): boolean {
+  const iso = pgText.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00');
+  return parseInstant(iso) !== null;
+}
+
 export function encodeCursor(cursor: KeysetCursor): string {
   return Buffer.from(`${cursor.at}|${cursor.id}`).toString('base64url');
 }
 
 export function decodeCursor(value: string): KeysetCursor {
-  const [at, id, extra] = Buffer.from(value, 'base64url').toString('utf8').split('|');
-  if (extra !== undefined || !id || !UUID.test(id) || Number.isNaN(Date.parse(at))) {
-    throw new DomainError('invalid_cursor', 'cursor is not a value returned as nextCursor');
+  const [, at, id] = decodePayload(value, /^([^|]*)\|([^|]*)$/);
+  if (!PG_TIMESTAMPTZ.test(at) || !LOWER_UUID.test(id) || !isRealInstant(at)) {
+    throw invalidCursor();
   }
   return { at, id };
+}
+
+/** A position in a user's notifications, newest first: the last `seq` of the page. */
+export function encodeSeqCursor(seq: number): string {
+  return Buffer.from(`seq:${seq}`).toString('base64url');
+}
+
+export function decodeSeqCursor(value: string): number {
+  const [, digits] = decodePayload(value, /^seq:([1-9]\d{0,15})$/);
+  const seq = Number(digits);
+  if (!Number.isSafeInteger(seq)) throw invalidCursor();
+  return seq;
 }
 
 export function isUuid(value: string): boolean {

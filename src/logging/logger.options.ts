@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
 import { redactedUrl } from './redacted-url';
+import { safeError } from './safe-error';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -17,8 +18,10 @@ export function loggerOptions(config: AppConfig): Params {
         response.setHeader('X-Request-Id', id);
         return id;
       },
-      // Tokens, cursors and ids in the query never reach the logs; headers are not logged at all.
+      // Tokens, cursors and ids in the query never reach the logs; headers are not logged at all,
+      // and errors only as safeError describes them (never a statement's data or a meal's text).
       serializers: {
+        err: safeError,
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
           method: req.method,

@@ -291,6 +291,12 @@ const cases: Case[] = [
     ],
     [],
   ],
+  // Amounts no meal has: the item is reported, never weighed as Infinity or tonnes
+  [`${'9'.repeat(400)} apples and a banana`, [['banana', 1, 'medium', 118]], ['apple']],
+  [`${'9'.repeat(320)}/${'9'.repeat(320)} apples`, [], ['apple']],
+  ['99999999999999999999 g rice and a banana', [['banana', 1, 'medium', 118]], ['white rice']],
+  ['100 kg of rice', [['white rice', 100, 'kg', 100_000]], []],
+  ['101 kg of rice', [], ['white rice']],
 ];
 
 describe('parseMealText', () => {

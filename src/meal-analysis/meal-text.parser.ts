@@ -258,7 +258,22 @@ export function parseMealText(text: string, catalog: FoodCatalog = defaultCatalo
     i += 1;
   }
   endPhrase();
-  return { items, unrecognized };
+  const real = items.filter(isRealistic);
+  for (const item of items) if (!isRealistic(item)) unrecognized.push(item.food.name);
+  return { items: real, unrecognized };
+}
+
+/**
+ * More than this of one food in one meal is no meal anybody ate ("99999999999999999999 g rice",
+ * a number past `Number.MAX_VALUE`): the item is reported as unrecognised, never stored with an
+ * infinite or absurd weight.
+ */
+export const MAX_ITEM_GRAMS = 100_000;
+
+function isRealistic(item: ParsedItem): boolean {
+  return (
+    Number.isFinite(item.quantity) && Number.isFinite(item.grams) && item.grams <= MAX_ITEM_GRAMS
+  );
 }
 
 /** The amount after reading `word`, or undefined when the word says nothing about amounts. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain.error';
+import { parseInstant } from '../common/instant';
 import { decodeCursor, encodeCursor, isUuid } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import type { CreateMealLogDto } from './dto/create-meal-log.dto';
@@ -50,7 +51,8 @@ export class MealLogsService {
       userId,
       text: dto.text,
       mealType: dto.mealType ?? null,
-      loggedAt: dto.loggedAt ? new Date(dto.loggedAt) : null,
+      // Validated by the DTO: parseInstant reads it.
+      loggedAt: dto.loggedAt ? parseInstant(dto.loggedAt) : null,
     };
     const created =
       idempotencyKey === undefined

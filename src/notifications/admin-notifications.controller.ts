@@ -2,6 +2,8 @@ import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { decodeSeqCursor, encodeSeqCursor } from '../common/pagination';
+import { UserIdPipe } from '../common/user-id.pipe';
 import { AdminNotificationsQuery } from './dto/notifications.query';
 import { NotificationRepository } from './notification.repository';
 import type { NotificationDeliveryView } from './notification.view';
@@ -17,18 +19,18 @@ export class AdminNotificationsController {
   @Get()
   @ApiOperation({ summary: 'A user’s notifications, newest first, with their delivery record' })
   async list(
-    @Param('userId') userId: string,
+    @Param('userId', UserIdPipe) userId: string,
     @Query() query: AdminNotificationsQuery,
   ): Promise<{ items: NotificationDeliveryView[]; nextCursor: string | null }> {
     const items = await this.notifications.listForAdmin(
       userId,
       query.limit + 1,
-      query.cursor ?? null,
+      query.cursor === undefined ? null : decodeSeqCursor(query.cursor),
     );
     const page = items.slice(0, query.limit);
     return {
       items: page,
-      nextCursor: items.length > query.limit ? String(page[page.length - 1].seq) : null,
+      nextCursor: items.length > query.limit ? encodeSeqCursor(page[page.length - 1].seq) : null,
     };
   }
 }

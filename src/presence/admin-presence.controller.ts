@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { UserIdPipe } from '../common/user-id.pipe';
 import { AdminGuard } from '../auth/admin.guard';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { AdminPresenceService, PresenceOverview, UserPresence } from './admin-presence.service';
@@ -30,7 +31,7 @@ export class AdminPresenceController {
 
   @Get('users/:userId')
   @ApiOperation({ summary: 'One user: online or not, last seen, live sessions' })
-  user(@Param('userId') userId: string): Promise<UserPresence> {
+  user(@Param('userId', UserIdPipe) userId: string): Promise<UserPresence> {
     return this.adminPresence.user(userId);
   }
 }

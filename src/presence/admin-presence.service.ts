@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { parseInstant } from '../common/instant';
 import { decodeCursor, encodeCursor } from '../common/pagination';
 import type { AuditedSessionsQuery } from './dto/admin-presence.query';
 import { AppConfig } from '../config/app-config';
@@ -67,8 +68,9 @@ export class AdminPresenceService {
       {
         userId: query.userId,
         endReason: query.endReason,
-        from: query.from ? new Date(query.from) : undefined,
-        to: query.to ? new Date(query.to) : undefined,
+        // Validated by the query DTO: parseInstant reads them.
+        from: query.from ? (parseInstant(query.from) ?? undefined) : undefined,
+        to: query.to ? (parseInstant(query.to) ?? undefined) : undefined,
       },
       query.limit,
       query.cursor ? decodeCursor(query.cursor) : null,

@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ReplyError, type ChainableCommander, type Result } from 'ioredis';
 import { RedisConnection } from '../cluster/redis.connection';
-import { BatchWriter, errorFields, RefusedRow } from '../common/batch-writer';
+import { BatchWriter, RefusedRow } from '../common/batch-writer';
+import { errorFields } from '../logging/safe-error';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';

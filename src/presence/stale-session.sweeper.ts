@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { errorFields } from '../common/batch-writer';
+import { errorFields } from '../logging/safe-error';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { ScheduledTask } from '../common/scheduled-task';
 import { retryDelayMs } from '../common/retry-policy';

@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsISO8601, IsOptional, IsString, Length } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsInstant, StorableText } from '../../common/validation';
 import { MEAL_TYPES, MealType } from '../meal-log.view';
 
 export class CreateMealLogDto {
   @ApiProperty({ example: '1 small apple', minLength: 1, maxLength: 1000 })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
-  @Length(1, 1000, { message: 'text must be 1 to 1000 characters after trimming' })
+  @StorableText({ min: 1, max: 1000, lineBreaks: true })
   text!: string;
 
   @ApiPropertyOptional({ enum: MEAL_TYPES })
@@ -17,9 +17,9 @@ export class CreateMealLogDto {
 
   @ApiPropertyOptional({
     example: '2026-11-21T12:30:00Z',
-    description: 'When the meal was eaten; defaults to now',
+    description: 'When the meal was eaten (a date, or a date-time with an offset); defaults to now',
   })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsInstant()
   loggedAt?: string;
 }

@@ -1,14 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageLimit } from '../../common/pagination';
+import { SeqParam } from '../../common/validation';
 
 const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 50;
-
-function toNumber(value: unknown): unknown {
-  return typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-}
 
 export class NotificationsQuery {
   @ApiPropertyOptional({
@@ -16,7 +12,7 @@ export class NotificationsQuery {
     default: 0,
     minimum: 0,
   })
-  @Transform(({ value }: { value: unknown }) => (value === undefined ? 0 : toNumber(value)))
+  @SeqParam({ fallback: 0 })
   @IsInt({ message: 'after must be a non-negative integer seq' })
   @Min(0, { message: 'after must be a non-negative integer seq' })
   @Max(Number.MAX_SAFE_INTEGER, { message: 'after is too large' })
@@ -32,8 +28,7 @@ export class AdminNotificationsQuery {
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => toNumber(value))
-  @IsInt({ message: 'cursor is not a value returned as nextCursor' })
-  @Min(1, { message: 'cursor is not a value returned as nextCursor' })
-  cursor?: number;
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
 }

@@ -1,5 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { USER_ID_RULE } from '../../common/text';
+import { IsInstant, StorableText } from '../../common/validation';
 import { PageLimit } from '../../common/pagination';
 import { END_REASONS, EndReason } from '../live-session';
 
@@ -13,8 +15,7 @@ export class OnlineUsersQuery {
 export class AuditedSessionsQuery extends OnlineUsersQuery {
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString()
-  @Length(1, 128)
+  @StorableText(USER_ID_RULE)
   userId?: string;
 
   @ApiPropertyOptional({ enum: END_REASONS })
@@ -24,12 +25,12 @@ export class AuditedSessionsQuery extends OnlineUsersQuery {
 
   @ApiPropertyOptional({ description: 'Sessions that ended at or after this instant (ISO-8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Sessions that ended before this instant (ISO-8601)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })

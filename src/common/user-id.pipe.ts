@@ -1,0 +1,12 @@
+import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
+import { textProblem, USER_ID_RULE } from './text';
+
+/** A user id in a path (admin routes): what tokens may carry as `sub`, else 400 naming it. */
+@Injectable()
+export class UserIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    const problem = textProblem(value, USER_ID_RULE);
+    if (problem !== null) throw new BadRequestException(`userId ${problem}`);
+    return value;
+  }
+}
