@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { checkRedisCredentials } from './cluster/redis.connection';
 import { loadSigningSecret, secretFilePath, SigningSecretError } from './auth/signing-secret';
+import { refuseDeepJson } from './common/json-depth';
 import { refusePrototypeKeys } from './common/prototype-keys';
 import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
@@ -33,7 +34,11 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs);
   // Read when the server starts listening, which is later.
   server.connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
-  app.useBodyParser('json', { limit: config.http.bodyLimitBytes, reviver: refusePrototypeKeys });
+  app.useBodyParser('json', {
+    limit: config.http.bodyLimitBytes,
+    reviver: refusePrototypeKeys,
+    verify: refuseDeepJson,
+  });
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

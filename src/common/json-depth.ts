@@ -1,0 +1,38 @@
+/** Deeper than any body MealPulse takes (a MealLog is depth 1) and far from any stack's limit. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether JSON text nests objects and arrays deeper than `max`, read in one pass over the bytes
+ * before anything recursive (the JSON reviver, class-transformer) walks it: a 16 KiB body of
+ * brackets nests 8,000 deep, which exhausts the stack of a recursive transformer.
+ */
+export function jsonNestsDeeperThan(text: Buffer | string, max: number): boolean {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** body-parser's `verify`: a body nested too deep is a 400 before it is parsed. */
+export function refuseDeepJson(_request: unknown, _response: unknown, body: Buffer): void {
+  if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw Object.assign(new Error(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), {
+      status: 400,
+      type: 'entity.too.deep',
+    });
+  }
+}
