@@ -68,4 +68,14 @@ describe('safeError', () => {
     expect(JSON.parse(logged)).toMatchObject({ type: 'Error', cause: { code: '22P02' } });
     expect(logged).not.toContain('apple');
   });
+
+  it('reads an error pino has already turned into a plain object the same way', () => {
+    const error = refusedStatement();
+    const plain = { ...error, type: error.name, message: error.message, stack: error.stack };
+    const logged = JSON.stringify(safeError(plain));
+    expect(JSON.parse(logged)).toMatchObject({ type: 'QueryFailedError', code: '22P02' });
+    for (const secret of ['apple', 'eyJhbGci', 'INSERT', 'Failing row']) {
+      expect(logged).not.toContain(secret);
+    }
+  });
 });

@@ -29,22 +29,39 @@ export function errorFields(error: unknown): Record<string, unknown> {
 }
 
 /** The stack's frames, without its first line (the message). */
-function frames(error: Error): string[] | undefined {
-  return error.stack
-    ?.split('\n')
+function frames(stack: unknown): string[] | undefined {
+  if (typeof stack !== 'string') return undefined;
+  return stack
+    .split('\n')
     .filter((line) => line.startsWith('    at '))
     .slice(0, 12)
     .map((line) => line.trim());
 }
 
+/**
+ * An error as an Error, or as pino's standard serializer has already turned it into a plain
+ * object (pino-http does that before a custom `err` serializer runs): `{type, message, stack, …}`.
+ */
+function asError(value: unknown): Error | null {
+  if (value instanceof Error) return value;
+  if (typeof value !== 'object' || value === null) return null;
+  const plain = value as Record<string, unknown>;
+  if (typeof plain.type !== 'string') return null;
+  return Object.assign(Object.create(Error.prototype) as Error, plain, {
+    name: plain.type,
+    message: typeof plain.message === 'string' ? plain.message : '',
+  });
+}
+
 /** pino's `err` serializer: every `{ err }` any logger writes goes through it. */
-export function safeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { type: typeof error };
+export function safeError(value: unknown): Record<string, unknown> {
+  const error = asError(value);
+  if (error === null) return { type: typeof value };
   const { error: type, ...fields } = errorFields(error);
   return {
     type,
     ...fields,
-    stack: frames(error),
+    stack: frames(error.stack),
     cause: error.cause === undefined ? undefined : safeError(error.cause),
   };
 }
