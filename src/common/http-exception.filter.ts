@@ -40,13 +40,15 @@ interface ErrorBody {
   errorId?: string;
 }
 
-/** Body-parser failures arrive as plain errors carrying `status` and `type`. */
-function isBodyParserError(error: unknown): error is Error & { status: number; type: string } {
-  return (
-    error instanceof Error &&
-    typeof (error as { status?: unknown }).status === 'number' &&
-    typeof (error as { type?: unknown }).type === 'string'
-  );
+/**
+ * Failures of the body parser and the router (a body that is not JSON, too large, in an unknown
+ * charset or a corrupt gzip stream; a path parameter that is not UTF-8) arrive as errors with a
+ * 4xx `status`, the convention Express's own final handler follows. Not all carry a `type` or
+ * `expose` (a zlib error wrapped as 400 has no type; the router's URIError has neither).
+ */
+function isClientHttpError(error: unknown): error is Error & { status: number } {
+  const status = (error as { status?: unknown } | null)?.status;
+  return error instanceof Error && typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function reason(status: number): string {
@@ -99,7 +101,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       }
       return { statusCode, error: reason(statusCode), message: exception.message };
     }
-    if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
+    if (isClientHttpError(exception)) {
       return {
         statusCode: exception.status,
         error: reason(exception.status),

@@ -117,6 +117,24 @@ describe('input the database cannot store', () => {
     });
   });
 
+  describe(`POST ${NATURAL} with a Content-Encoding`, () => {
+    it.each([
+      ['gzip', 400],
+      ['deflate', 400],
+      ['x-unknown', 415],
+    ])('answers a JSON body declared %s but sent plain with %i', async (encoding, status) => {
+      const before = await count('meal_logs');
+      const response = await api(app, 'classes')
+        .post(NATURAL)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send('{"text": "an apple"}');
+      expect(response.status).toBe(status);
+      expect(response.body).toMatchObject({ statusCode: status, error: expect.any(String) });
+      expect(await count('meal_logs')).toBe(before);
+    });
+  });
+
   describe(`GET ${MEAL_LOGS}?cursor=`, () => {
     it.each([
       ['a year PostgreSQL rejects', cursorOf(`-271821-04-20T00:00:00Z|${UUID}`)],
