@@ -127,10 +127,8 @@ describe('meal log processing', () => {
 
       const finish = async (job: ClaimedJob) => {
         const statement = new ComposedStatement();
-        const [finished] = await statement.collect(app.dataSource, [
-          jobs.finishIn(statement, [job]),
-        ]);
-        return finished;
+        const finished = jobs.finishIn(statement, [job]);
+        return (await statement.run(app.dataSource, [finished])).rowsOf(finished);
       };
       expect(await finish(first)).toEqual([]);
       expect(await jobs.scheduleRetry(first, 0, 'late')).toBe(false);

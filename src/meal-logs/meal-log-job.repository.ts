@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ComposedStatement } from '../database/composed-statement';
+import type { ComposedStatement, StatementPart } from '../database/composed-statement';
 import type { MealType } from './meal-log.view';
 
 export interface ClaimedJob {
@@ -16,6 +16,11 @@ export interface ClaimedJob {
   mealType: MealType | null;
   loggedAt: string;
   createdAt: string;
+}
+
+/** A row of `finishIn`'s part: a job removed by the attempt that held it. */
+export interface FinishedJob {
+  meal_log_id: string;
 }
 
 @Injectable()
@@ -127,11 +132,10 @@ export class MealLogJobRepository {
   /**
    * Adds to `statement` the removal of finished jobs, but only for the attempts that hold them: a
    * worker whose lease expired and whose job was re-claimed does not get its job back, and must
-   * not record its result. Returns the part listing the `meal_log_id`s of the attempts that held
-   * their job.
+   * not record its result. Returns the part listing the meal logs whose attempt held its job.
    */
-  finishIn(statement: ComposedStatement, jobs: ClaimedJob[]): string {
-    return statement.with(
+  finishIn(statement: ComposedStatement, jobs: ClaimedJob[]): StatementPart<FinishedJob> {
+    return statement.with<FinishedJob>(
       'finished_jobs',
       `DELETE FROM meal_log_jobs AS job
        USING unnest(${statement.bindEach(jobs, (job) => job.mealLogId)}::uuid[],

@@ -1,5 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ComposedStatement } from '../database/composed-statement';
+import type {
+  ComposedStatement,
+  StatementPart,
+  StatementResult,
+} from '../database/composed-statement';
 import type { MealLogView } from './meal-log.view';
 
 export const MEAL_LOG_OUTCOME_NAMES = ['meal_log.completed', 'meal_log.failed'] as const;
@@ -12,42 +16,63 @@ export interface MealLogOutcome {
   mealLog: MealLogView;
 }
 
-/** What a listener added to a group's statement, and what it does once that has committed. */
-export interface OutcomeWrite {
-  /** The statement part whose rows come back to `committed`. */
-  part: string;
-  /** Called with the part's rows (JSON objects) after the statement committed. */
-  committed(rows: unknown[]): void;
+/** A row of the part that lists the meal logs a group's statement records. */
+export interface RecordedMealLog {
+  id: string;
 }
 
 /**
- * Reacts to outcomes. `prepare` runs first, with the users whose results a group carries, for
- * what the writes need and does not depend on them (a lookup). `writeWith` adds the listener's
- * writes to the statement that records the group's results, reading the ids of the meal logs it
- * actually records from the part `recorded` (`id`): they commit together or not at all.
+ * A group of results on its way to PostgreSQL in one statement, as a listener may extend it:
+ * what the listener writes in `statement` commits with the results, or neither does.
  */
-export interface MealLogOutcomeListener<Prepared> {
-  prepare(userIds: string[]): Promise<Prepared>;
-  writeWith(
-    statement: ComposedStatement,
-    outcomes: MealLogOutcome[],
-    recorded: string,
-    prepared: Prepared,
-  ): OutcomeWrite;
+export interface OutcomeGroup {
+  readonly statement: ComposedStatement;
+  /** In the order the results came, which for each user is the order of their logs. */
+  readonly outcomes: readonly MealLogOutcome[];
+  /**
+   * The meal logs the statement records: a result whose attempt no longer held its job, or
+   * whose log was already finished, is not among them, and nothing may be derived from it.
+   */
+  readonly recorded: StatementPart<RecordedMealLog>;
 }
 
-/** What each listener prepared for one group, in listener order. */
+/** What a listener added to a group's statement, and what it does once that has committed. */
+export interface OutcomeWrite<Row extends object> {
+  /** The listener's part whose rows `committed` reads. */
+  readonly part: StatementPart<Row>;
+  /** Called once the statement committed, with the rows of `part`. */
+  committed(rows: Row[]): void;
+}
+
+/**
+ * Reacts to outcomes, in the statement that records them. `prepare` runs before the statement
+ * has a connection, for what the writes need to know but do not change (a lookup); `writeWith`
+ * then adds the listener's writes to the group's statement, reading from `group.recorded` only
+ * the logs it actually records.
+ */
+export interface MealLogOutcomeListener<Context, Row extends object> {
+  prepare(userIds: string[]): Promise<Context>;
+  writeWith(group: OutcomeGroup, context: Context): OutcomeWrite<Row>;
+}
+
+/** The listeners' writes for one group, each bound to what it prepared. */
 export interface PreparedOutcomes {
-  readonly prepared: unknown[];
+  writeWith(group: OutcomeGroup): OutcomeWrites;
 }
 
 /** What the listeners added to one group's statement. */
 export interface OutcomeWrites {
-  /** The parts whose rows `committed` needs, in order. */
-  readonly parts: string[];
-  /** Once the statement committed: the rows of `parts`, and the ids of the logs it recorded. */
-  committed(rows: unknown[][], recorded: ReadonlySet<string>): void;
+  /** The parts the statement must return for `committed`. */
+  readonly parts: readonly StatementPart<object>[];
+  /** Once the statement committed: its result, and the ids of the logs it recorded. */
+  committed(result: StatementResult, recorded: ReadonlySet<string>): void;
 }
+
+/** One listener, prepared: its writes for the group, and the after-commit bound to its rows. */
+type BoundWrite = (group: OutcomeGroup) => {
+  part: StatementPart<object>;
+  committed(result: StatementResult): void;
+};
 
 /**
  * Announces finished meal logs to listeners registered by downstream modules (Notifications), so
@@ -56,36 +81,36 @@ export interface OutcomeWrites {
 @Injectable()
 export class MealLogOutcomePublisher {
   private readonly logger = new Logger('MealLogOutcome');
-  private readonly listeners: MealLogOutcomeListener<unknown>[] = [];
+  private readonly listeners: ((userIds: string[]) => Promise<BoundWrite>)[] = [];
 
-  subscribe<Prepared>(listener: MealLogOutcomeListener<Prepared>): void {
-    this.listeners.push(listener);
+  subscribe<Context, Row extends object>(listener: MealLogOutcomeListener<Context, Row>): void {
+    this.listeners.push(async (userIds) => {
+      const context = await listener.prepare(userIds);
+      return (group) => {
+        const write = listener.writeWith(group, context);
+        return {
+          part: write.part,
+          committed: (result) => write.committed(result.rowsOf(write.part)),
+        };
+      };
+    });
   }
 
   /** Call before building the results' statement, with the users whose results it carries. */
   async prepare(userIds: string[]): Promise<PreparedOutcomes> {
-    return {
-      prepared: await Promise.all(this.listeners.map((listener) => listener.prepare(userIds))),
-    };
+    const bound = await Promise.all(this.listeners.map((prepare) => prepare(userIds)));
+    return { writeWith: (group) => this.writeWith(group, bound) };
   }
 
-  /** Adds the listeners' writes to the results' statement; call `committed` once it has run. */
-  writeWith(
-    statement: ComposedStatement,
-    outcomes: MealLogOutcome[],
-    recorded: string,
-    { prepared }: PreparedOutcomes,
-  ): OutcomeWrites {
-    const writes = this.listeners.map((listener, i) =>
-      listener.writeWith(statement, outcomes, recorded, prepared[i]),
-    );
+  private writeWith(group: OutcomeGroup, bound: BoundWrite[]): OutcomeWrites {
+    const writes = bound.map((write) => write(group));
     return {
       parts: writes.map((write) => write.part),
-      committed: (rows, recordedIds) => {
+      committed: (result, recorded) => {
         // Pushes first: a log line is a write to stdout, and a group's lines would delay them.
-        writes.forEach((write, i) => write.committed(rows[i]));
-        for (const outcome of outcomes) {
-          if (!recordedIds.has(outcome.mealLog.id)) continue;
+        for (const write of writes) write.committed(result);
+        for (const outcome of group.outcomes) {
+          if (!recorded.has(outcome.mealLog.id)) continue;
           this.logger.log(
             {
               mealLogId: outcome.mealLog.id,

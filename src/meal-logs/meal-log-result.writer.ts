@@ -104,12 +104,9 @@ export class MealLogResultWriter {
         const name = mealLog.status === 'completed' ? 'meal_log.completed' : 'meal_log.failed';
         return { name, userId: job.userId, mealLog };
       });
-      const writes = this.outcomes.writeWith(statement, outcomes, recorded, prepared);
-      const [recordedRows, ...written] = await statement.collect(runner, [
-        recorded,
-        ...writes.parts,
-      ]);
-      const recordedIds = new Set((recordedRows as { id: string }[]).map((row) => row.id));
+      const writes = prepared.writeWith({ statement, outcomes, recorded });
+      const written = await statement.run(runner, [recorded, ...writes.parts]);
+      const recordedIds = new Set(written.rowsOf(recorded).map((row) => row.id));
       for (const { job } of batch.filter((p) => !recordedIds.has(p.job.mealLogId))) {
         this.logger.warn(
           { mealLogId: job.mealLogId, attempt: job.attempt },

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { KeysetCursor } from '../common/pagination';
-import type { ComposedStatement } from '../database/composed-statement';
+import type { ComposedStatement, StatementPart } from '../database/composed-statement';
 import type { MealAnalysis } from '../meal-analysis/meal-analysis.types';
-import type { ClaimedJob } from './meal-log-job.repository';
+import type { ClaimedJob, FinishedJob } from './meal-log-job.repository';
+import type { RecordedMealLog } from './meal-log-outcome.publisher';
 import { MEAL_LOG_RATE_WINDOW_MS } from './meal-log-rate.limit';
 import type { MealLogStatus, MealLogView, MealType } from './meal-log.view';
 
@@ -179,17 +180,17 @@ export class MealLogRepository {
    * Adds to `statement` the recording of results, for the meal logs listed in `finished` (those
    * whose attempt held its job): a completed log gets its analysis, a failed one its error. Only
    * logs still `processing` change, so a result is recorded at most once. Returns the part
-   * listing the recorded logs' `id`s.
+   * listing the recorded logs.
    */
   recordResultsIn(
     statement: ComposedStatement,
     results: MealLogResult[],
-    finished: string,
+    finished: StatementPart<FinishedJob>,
     completedAt: Date,
-  ): string {
+  ): StatementPart<RecordedMealLog> {
     const analysed = (r: MealLogResult) => (r.kind === 'analysed' ? r.analysis : null);
     const column = (value: (r: MealLogResult) => unknown) => statement.bindEach(results, value);
-    return statement.with(
+    return statement.with<RecordedMealLog>(
       'recorded_meal_logs',
       `UPDATE meal_logs AS log
        SET status = result.status,
@@ -205,7 +206,7 @@ export class MealLogRepository {
                    ${column((r) => json(analysed(r)?.unrecognized))}::jsonb[],
                    ${column((r) => (r.kind === 'failed' ? r.error : null))}::text[])
          AS result(id, status, items, totals, unrecognized, error)
-       JOIN ${finished} AS finished ON finished.meal_log_id = result.id
+       JOIN ${finished.from('finished')} ON ${finished.column('finished', 'meal_log_id')} = result.id
        WHERE log.id = result.id AND log.status = 'processing'
        RETURNING log.id`,
     );

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ComposedStatement } from '../database/composed-statement';
-import type { MealLogOutcome } from '../meal-logs/meal-log-outcome.publisher';
+import type { ComposedStatement, StatementPart } from '../database/composed-statement';
+import type { MealLogOutcome, RecordedMealLog } from '../meal-logs/meal-log-outcome.publisher';
 import type { PushPlan, PushReason } from './push-schedule';
 import type {
   NotificationDeliveryView,
@@ -48,6 +48,13 @@ export interface NewNotification {
   push: PushPlan | null;
 }
 
+/** A notification the result's statement created (a row of `insertForOutcomesIn`'s part). */
+export interface CreatedNotification {
+  id: string;
+  seq: number;
+  meal_log_id: string;
+}
+
 /** Which of a user's notifications one read for a session returns. */
 export interface SessionRead {
   /** Strictly after this seq. */
@@ -82,9 +89,8 @@ export class NotificationRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Adds to `statement` the notifications of the outcomes whose meal logs it records (the part
-   * `recorded`, by `id`), and returns the part listing what they were given (`id`, `seq`,
-   * `meal_log_id`). Each user's sequence row is bumped once by that user's count, and the user's
+   * Adds to `statement` the notifications of the outcomes whose meal logs it records (those in
+   * `recorded`), and returns the part listing what they were given. Each user's sequence row is bumped once by that user's count, and the user's
    * new notifications take the numbers in between, in the outcomes' order. The bump locks the
    * row until the statement commits, so a user's notifications commit in seq order and a seq is
    * only handed out once every lower one has committed; rows are locked in user order, so two
@@ -94,8 +100,8 @@ export class NotificationRepository {
   insertForOutcomesIn(
     statement: ComposedStatement,
     created: NewNotification[],
-    recorded: string,
-  ): string {
+    recorded: StatementPart<RecordedMealLog>,
+  ): StatementPart<CreatedNotification> {
     const column = (value: (n: NewNotification) => unknown) => statement.bindEach(created, value);
     const input = statement.with(
       'notification_input',
@@ -110,20 +116,20 @@ export class NotificationRepository {
        ) WITH ORDINALITY
          AS input(user_id, event, data, meal_log_id, online, foreground, created_at, push_reason,
                   push_due_at, ord)
-       JOIN ${recorded} AS recorded ON recorded.id = input.meal_log_id`,
+       JOIN ${recorded.from('recorded')} ON ${recorded.column('recorded', 'id')} = input.meal_log_id`,
     );
     const perUser = statement.with(
       'notification_counts',
-      `SELECT user_id, count(*) AS n FROM ${input} GROUP BY user_id`,
+      `SELECT user_id, count(*) AS n FROM ${input.from('input')} GROUP BY user_id`,
     );
     const bumped = statement.with(
       'notification_sequences_bumped',
       `INSERT INTO notification_sequences AS s (user_id, last_seq)
-       SELECT user_id, n FROM ${perUser} ORDER BY user_id
+       SELECT user_id, n FROM ${perUser.from('counts')} ORDER BY user_id
        ON CONFLICT (user_id) DO UPDATE SET last_seq = s.last_seq + EXCLUDED.last_seq
        RETURNING user_id, last_seq`,
     );
-    return statement.with(
+    return statement.with<CreatedNotification>(
       'notifications_inserted',
       `INSERT INTO notifications
          (user_id, seq, event, data, meal_log_id, online_sessions_at_creation,
@@ -133,9 +139,9 @@ export class NotificationRepository {
                 + row_number() OVER (PARTITION BY input.user_id ORDER BY input.ord),
               input.event, input.data, input.meal_log_id, input.online, input.foreground,
               input.created_at, input.push_reason, input.push_due_at
-       FROM ${input} AS input
-       JOIN ${bumped} AS bumped USING (user_id)
-       JOIN ${perUser} AS counts USING (user_id)
+       FROM ${input.from('input')}
+       JOIN ${bumped.from('bumped')} USING (user_id)
+       JOIN ${perUser.from('counts')} USING (user_id)
        RETURNING id, seq, meal_log_id`,
     );
   }

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import type { ComposedStatement } from '../database/composed-statement';
 import {
-  MealLogOutcome,
   MealLogOutcomeListener,
   MealLogOutcomePublisher,
+  OutcomeGroup,
   OutcomeWrite,
 } from '../meal-logs/meal-log-outcome.publisher';
 import { Metrics } from '../metrics/metrics';
@@ -13,20 +12,17 @@ import type { SessionPlacement } from '../presence/presence-store.port';
 import { PresenceService } from '../presence/presence.service';
 import { AcknowledgementWriter } from './acknowledgement.writer';
 import { CommittedNotification, NotificationChannel } from './notification-channel.port';
-import { NewNotification, NotificationRepository } from './notification.repository';
+import {
+  CreatedNotification,
+  NewNotification,
+  NotificationRepository,
+} from './notification.repository';
 import type { NotificationView } from './notification.view';
 import { planPush } from './push-schedule';
 import { WebSocketChannel } from './websocket.channel';
 
 /** The channels every new notification is handed to: the WebSocket, and APNs when configured. */
 export const NOTIFICATION_CHANNELS = Symbol('NotificationChannels');
-
-/** What the insert of new notifications gives back, per notification. */
-interface CreatedRow {
-  id: string;
-  seq: number;
-  meal_log_id: string;
-}
 
 /**
  * The rule "notify the user when a meal log finishes": every outcome becomes a notification row
@@ -36,7 +32,9 @@ interface CreatedRow {
  */
 @Injectable()
 export class NotificationsService
-  implements MealLogOutcomeListener<Map<string, SessionPlacement[]>>, OnModuleInit
+  implements
+    MealLogOutcomeListener<Map<string, SessionPlacement[]>, CreatedNotification>,
+    OnModuleInit
 {
   private readonly logger = new Logger(NotificationsService.name);
 
@@ -68,11 +66,9 @@ export class NotificationsService
   }
 
   writeWith(
-    statement: ComposedStatement,
-    outcomes: MealLogOutcome[],
-    recorded: string,
+    { statement, outcomes, recorded }: OutcomeGroup,
     atCreation: Map<string, SessionPlacement[]>,
-  ): OutcomeWrite {
+  ): OutcomeWrite<CreatedNotification> {
     // Presence only decides whether to push now, and how; the notifications exist either way.
     const created: NewNotification[] = outcomes.map((outcome) => {
       const placements = atCreation.get(outcome.userId) ?? [];
@@ -100,7 +96,7 @@ export class NotificationsService
         // In seq order, the order each user's frames must go out in. The data is what was just
         // written: reading it back would cost PostgreSQL and this process a jsonb round trip per
         // notification.
-        const inserted = (rows as CreatedRow[]).sort((a, b) => a.seq - b.seq);
+        const inserted = rows.sort((a, b) => a.seq - b.seq);
         const committed = inserted.map(({ id, seq, meal_log_id }): CommittedNotification => {
           const { outcome, push } = createdFor.get(meal_log_id)!;
           return {
