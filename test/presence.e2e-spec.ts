@@ -54,7 +54,7 @@ async function expectOnlineThroughout(
   while (Date.now() < until) {
     expect(await presence.isOnline(userId)).toBe(true);
     expect((await adminUser(app, userId)).online).toBe(true);
-    expect(client.isOpen()).toBe(true);
+    expect(client.state()).toBe('open');
     checks++;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

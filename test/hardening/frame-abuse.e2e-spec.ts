@@ -182,7 +182,7 @@ describe('WebSocket frame abuse', () => {
       const acker = await client('absurd-ack');
       acker.send(text);
       await acker.nextFrame(isError('invalid_frame'));
-      expect(acker.isOpen()).toBe(true);
+      expect(acker.state()).toBe('open');
     });
 
     it('never acknowledges another user’s notifications, whatever seq is sent', async () => {
