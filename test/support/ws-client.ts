@@ -153,7 +153,8 @@ export class WsClient {
     const elapsed = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
     try {
       const closed = await Promise.race([this.closed, elapsed]);
-      if (closed) throw new Error(`socket closed ${closed.code} ${closed.reason} within ${ms} ms`);
+      if (closed)
+        throw new Error(`socket closed with ${closed.code} (${closed.reason}) within ${ms} ms`);
     } finally {
       clearTimeout(timer);
     }
