@@ -34,4 +34,23 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // The bench measures MealPulse from the build output and keeps its own copy of the wire in
+    // bench/references/, so that src can change freely. The one src module it imports is the
+    // embedded PostgreSQL server, the harness's database when no other is reachable.
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)src/(?!database/embedded-postgres\\.server$)',
+              message: 'bench imports only src/database/embedded-postgres.server from src.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

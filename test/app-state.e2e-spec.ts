@@ -66,7 +66,7 @@ describe('app_state', () => {
     try {
       client.send(frame);
       await client.nextFrame((f) => f.type === 'error' && f.code === 'invalid_frame');
-      expect(client.isOpen()).toBe(true);
+      expect(client.state()).toBe('open');
       expect(await sessionsOf(app, 'state-bad')).toMatchObject([{ appState: 'foreground' }]);
     } finally {
       await client.close();

@@ -53,8 +53,7 @@ describe('notifications', () => {
     const pinger = setInterval(() => client.socket.ping(), 100);
     try {
       // Pings keep the session alive over several stale-after periods before and after the meal.
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
-      expect(client.isOpen()).toBe(true);
+      await client.staysOpenFor(1_200);
       const id = await postMeal(app, 'incident', '1 small apple');
       const frame = await client.nextFrame(
         (f) => isNotification(f) && (f.data as { id: string }).id === id,
@@ -69,8 +68,7 @@ describe('notifications', () => {
       });
       const completedAt = Date.parse((frame.data as { completedAt: string }).completedAt);
       expect(receivedAt - completedAt).toBeLessThan(1_000);
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
-      expect(client.isOpen()).toBe(true);
+      await client.staysOpenFor(1_200);
       const [row] = await notificationRows(app.dataSource, 'incident');
       expect(row.online_sessions_at_creation).toBe(1);
       await expectEventually(async () => {
@@ -136,9 +134,9 @@ describe('notifications', () => {
     // The stranger's own meal arrives, and nothing of the other user's ever did.
     await postMeal(app, 'stranger', 'toast');
     await stranger.nextFrame(isNotification);
-    expect(
-      notificationsOf(stranger).every((f) => (f.data as { text: string }).text === 'toast'),
-    ).toBe(true);
+    expect(notificationsOf(stranger).map((f) => (f.data as { text: string }).text)).toEqual([
+      'toast',
+    ]);
     await Promise.all([phone.close(), tablet.close(), stranger.close()]);
   });
 
@@ -192,8 +190,7 @@ describe('notifications', () => {
 
       // A later notification is not pre-acknowledged by the absurd seq.
       await postMeal(app, 'acker', 'beans');
-      const next = await client.nextFrame((f) => isNotification(f) && f.seq === 2);
-      expect(next).toBeDefined();
+      await client.nextFrame((f) => isNotification(f) && f.seq === 2);
       expect((await notificationRows(app.dataSource, 'acker'))[1].acked_at).toBeNull();
       await client.close();
     });

@@ -67,12 +67,16 @@ describe('session lifecycle across process ends', () => {
     const exited = server.kill('SIGTERM');
     const closes = await Promise.all(clients.map((client) => client.closedWithin(10_000)));
     expect(closes.map((c) => c.code)).toEqual([1001, 1001, 1001]);
-    const exit = await exited;
-    expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+    // Exited on its own after the shutdown, or by the signal if it was still there.
+    expect([
+      { code: 0, signal: null },
+      { code: null, signal: 'SIGTERM' },
+    ]).toContainEqual(await exited);
 
     const rows = await sessionRows(database.url);
-    expect(rows.map((r) => r.end_reason)).toEqual(['shutdown', 'shutdown', 'shutdown']);
-    expect(rows.every((r) => r.ended_at instanceof Date)).toBe(true);
+    expect(rows.map(({ end_reason, ended_at }) => ({ end_reason, ended_at }))).toEqual(
+      Array(3).fill({ end_reason: 'shutdown', ended_at: expect.any(Date) }),
+    );
   });
 
   it('audits the sessions of a killed process as lost when the service starts again', async () => {
@@ -142,12 +146,16 @@ describe('session lifecycle across process ends', () => {
         { user_id: 'on-me', end_reason: null },
         { user_id: 'on-unregistered', end_reason: 'lost' },
       ]);
-      // A lost session ends at its last sign of life, not at the sweep.
-      const [{ at_last_seen }] = await app.dataSource.query<{ at_last_seen: boolean }[]>(
-        `SELECT bool_and(ended_at = last_seen_at) AS at_last_seen FROM ws_sessions
-         WHERE end_reason = 'lost'`,
+      // A lost session ends at its last sign of life (90 minutes ago), not at the sweep.
+      const ends = await app.dataSource.query<
+        { user_id: string; ended_at: Date; last_seen_at: Date }[]
+      >(
+        `SELECT user_id, ended_at, last_seen_at FROM ws_sessions
+         WHERE end_reason = 'lost' ORDER BY user_id`,
       );
-      expect(at_last_seen).toBe(true);
+      expect(ends.map((row) => [row.user_id, row.ended_at])).toEqual(
+        ends.map((row) => [row.user_id, row.last_seen_at]),
+      );
     } finally {
       await app.close();
     }
@@ -211,9 +219,11 @@ describe('session lifecycle across process ends', () => {
         `SELECT count(*)::int AS written FROM ws_sessions WHERE user_id LIKE 'crowd-%' AND pings = 7`,
       );
       expect(written).toBe(crowd.length);
-      // A full chunk is written by one probe of the primary key per session, not by reading
-      // every open session: the plan PostgreSQL makes for exactly the statement that ran. Tested
-      // on `ended_at IS NULL`, it reads the open-sessions index; at 500 per chunk, the whole table.
+      // This pins the planner's choice on purpose: it guards a measured cost. A full chunk is
+      // written by one probe of the primary key per session, not by reading every open session:
+      // in W7 that is about 0.5 ms per activity statement instead of 12-19 ms. The plan is the
+      // one PostgreSQL makes for exactly the statement that ran. Tested on `ended_at IS NULL`,
+      // it reads the open-sessions index; at 500 per chunk, the whole table.
       const [{ sql, params }] = statements;
       const [{ 'QUERY PLAN': plan }] = await app.dataSource.query<
         { 'QUERY PLAN': [{ Plan: PlanNode }] }[]

@@ -253,7 +253,7 @@ describe('APNs push', () => {
     // One provider token, signed once, for every request of this process (Apple throttles
     // providers that sign a new one more often than every 20 minutes).
     const ofThisProcess = apns.requests.filter((r) => r.status === 200).map((r) => r.providerToken);
-    expect(new Set(ofThisProcess).size).toBe(1);
+    expect([...new Set(ofThisProcess)]).toHaveLength(1);
     const [notification] = await adminNotifications('push-devices');
     expect(notification.push.map((p) => [p.deviceId, p.status]).sort()).toEqual([
       ['phone', 'sent'],

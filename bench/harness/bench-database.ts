@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+// The one src import the bench allows (eslint.config.mjs): `npm test` starts the same cluster.
 import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
 
 /** The machine's PostgreSQL, as CI and the team's machines have it. */

@@ -1,19 +1,18 @@
 /**
  * Reference 1: the practical upper bound for Node here. A bare `ws` server speaking MealPulse's
- * protocol on /ws with the same upgrade check, frame parser, frames and presence map, and
- * nothing else (no framework, no audit, no metrics, no logging). With REDIS_URL (and DATABASE_URL)
- * it is one of W7's two baseline instances (`ReferenceCluster`).
+ * protocol on /ws with the same upgrade check, frame rules, frames, presence map and heartbeat
+ * schedule (its own copies, in this folder), and nothing else (no framework, no audit, no
+ * metrics, no logging). With REDIS_URL (and DATABASE_URL) it is one of W7's two baseline
+ * instances (`ReferenceCluster`).
  */
 import { createServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { parseClientFrame } from '../../src/realtime/client-frame.parser';
-import { heartbeatSchedule, shardsOfSlot } from '../../src/presence/server-heartbeat';
-import { encodeFrame, writeFrame } from '../../src/realtime/server-frames';
 import { answerPresenceQueries } from './presence-queries';
 import { answerProduceRequests } from './produce-requests';
 import { ReferenceCluster } from './reference-cluster';
-import { ReferencePresence } from './reference-presence';
+import { readFrame, ReferenceServerFrame, sendText } from './reference-frames';
+import { ReferencePresence, SESSION_SHARDS } from './reference-presence';
 import { authenticateUpgrade, referenceConfig, ReferenceClusterConfig } from './upgrade-auth';
 
 const config = referenceConfig();
@@ -24,6 +23,8 @@ const wss = new WebSocketServer({
   perMessageDeflate: false,
   maxPayload: config.maxPayloadBytes,
 });
+const send = (ws: WebSocket, frame: ReferenceServerFrame) =>
+  sendText(ws, JSON.stringify(frame), MAX_BUFFERED_BYTES);
 const server = createServer((_request, response) => response.writeHead(404).end());
 
 server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -45,42 +46,39 @@ function open(ws: WebSocket, userId: string, deviceId: string | null): void {
   ws.on('pong', () => presence.touch(session, true));
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     presence.touch(session, false);
-    const parsed = parseClientFrame(data, isBinary);
-    if (!parsed.ok) {
-      writeFrame(
-        ws,
-        encodeFrame('error', { code: parsed.code, message: parsed.message }),
-        MAX_BUFFERED_BYTES,
-      );
-    } else if (parsed.frame.type === 'ping') {
+    const frame = readFrame(data, isBinary);
+    if (frame.type === 'error') send(ws, frame);
+    else if (frame.type === 'ping') {
       presence.touch(session, true);
-      writeFrame(ws, encodeFrame('pong', { ts: Date.now() }), MAX_BUFFERED_BYTES);
+      send(ws, { type: 'pong', ts: Date.now() });
     }
   });
   ws.on('close', () => presence.unregister(session));
-  writeFrame(
-    ws,
-    encodeFrame('welcome', {
-      sessionId: session.sessionId,
-      userId,
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      staleAfterMs: config.staleAfterMs,
-    }),
-    MAX_BUFFERED_BYTES,
-  );
+  send(ws, {
+    type: 'welcome',
+    sessionId: session.sessionId,
+    userId,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    staleAfterMs: config.staleAfterMs,
+  });
 }
 
-// Spread over the interval on MealPulse's own schedule: all at once would be a burst of 19,000
-// pings and pongs every interval, which a measured window may or may not contain.
-const heartbeat = heartbeatSchedule(config.heartbeatIntervalMs);
-let nextSlot = 0;
+// Spread over the interval as MealPulse spreads its own (a tick every interval ÷ shards, at least
+// 10 ms, pinging every ticks-th shard): all at once would be a burst of 19,000 pings and pongs
+// every interval, which a measured window may or may not contain.
+const tickMs = Math.min(
+  config.heartbeatIntervalMs,
+  Math.max(10, Math.floor(config.heartbeatIntervalMs / SESSION_SHARDS)),
+);
+const ticks = Math.max(1, Math.floor(config.heartbeatIntervalMs / tickMs));
+let tick = 0;
 setInterval(() => {
-  for (const shard of shardsOfSlot(nextSlot, heartbeat.slots)) {
+  for (let shard = tick; shard < SESSION_SHARDS; shard += ticks) {
     for (const { socket } of presence.inShard(shard))
       if (socket.readyState === WebSocket.OPEN) socket.ping();
   }
-  nextSlot = (nextSlot + 1) % heartbeat.slots;
-}, heartbeat.tickMs).unref();
+  tick = (tick + 1) % ticks;
+}, tickMs).unref();
 
 answerPresenceQueries(() => presence.summary());
 
@@ -88,7 +86,7 @@ answerPresenceQueries(() => presence.summary());
 async function joinCluster(cluster: ReferenceClusterConfig): Promise<void> {
   const joined = await ReferenceCluster.join(cluster, config.port, (userId, frame) => {
     for (const { socket } of presence.sessionsOf(userId))
-      writeFrame(socket, { type: 'notification', text: frame }, MAX_BUFFERED_BYTES);
+      sendText(socket, frame, MAX_BUFFERED_BYTES);
   });
   answerProduceRequests((request) => joined.produce(request));
 }

@@ -1,12 +1,9 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { BuiltinMealAnalyzer } from '../../src/meal-analysis/builtin-meal.analyzer';
-import type { MealAnalysis } from '../../src/meal-analysis/meal-analysis.types';
-import type { MealLogView } from '../../src/meal-logs/meal-log.view';
-import { encodeFrame } from '../../src/realtime/server-frames';
 import type { PostResult } from '../load/meal-poster';
 import { createAtSteadyRate, MEAL_TEXT } from '../load/steady-rate';
 import type { ProduceRequest } from './produce-requests';
+import type { ReferenceServerFrame } from './reference-frames';
 import type { ReferenceClusterConfig } from './upgrade-auth';
 
 interface CompletedRow {
@@ -16,6 +13,20 @@ interface CompletedRow {
   created_at: Date;
   completed_at: Date;
 }
+
+/**
+ * What MealPulse's built-in analyser makes of MEAL_TEXT, as the JSON stored in `items` and
+ * `totals`, so that the baseline's frames carry the same MealLog as MealPulse's, and are as long.
+ */
+const ITEMS_JSON =
+  '[{"name":"apple","quantity":1,"unit":"small","grams":149,"calories":77,"proteinG":0.4,"carbsG":20.6,"fatG":0.3},' +
+  '{"name":"egg","quantity":2,"unit":"piece","grams":100,"calories":155,"proteinG":12.6,"carbsG":1.1,"fatG":10.6}]';
+const TOTALS_JSON = '{"calories":232,"proteinG":13,"carbsG":21.7,"fatG":10.9}';
+const MEAL_ANALYSIS = {
+  items: JSON.parse(ITEMS_JSON) as unknown,
+  totals: JSON.parse(TOTALS_JSON) as unknown,
+  unrecognized: [],
+};
 
 /** Writes one serialised frame to each of the user's sessions on this instance. */
 type Deliver = (userId: string, frame: string) => void;
@@ -62,52 +73,45 @@ export class ReferenceCluster {
     database.on('error', (error) => console.error('reference cluster: PostgreSQL', error));
     await database.connect();
     try {
-      const analysis = await new BuiltinMealAnalyzer().analyze(MEAL_TEXT);
       return await createAtSteadyRate(request.rate, request.durationMs, request.users, (users) =>
-        this.complete(database, analysis, users, request.peerPort),
+        this.complete(database, users, request.peerPort),
       );
     } finally {
       await database.end();
     }
   }
 
-  private async complete(
-    database: Client,
-    analysis: MealAnalysis,
-    users: string[],
-    peerPort: number,
-  ): Promise<string[]> {
+  private async complete(database: Client, users: string[], peerPort: number): Promise<string[]> {
     const { rows } = await database.query<CompletedRow>(
       `INSERT INTO meal_logs (user_id, text, logged_at, status, items, totals, completed_at)
        SELECT user_id, $2, clock_timestamp(), 'completed', $3, $4, clock_timestamp()
        FROM unnest($1::text[]) AS user_id
        RETURNING id, user_id, logged_at, created_at, completed_at`,
-      [users, MEAL_TEXT, JSON.stringify(analysis.items), JSON.stringify(analysis.totals)],
+      [users, MEAL_TEXT, ITEMS_JSON, TOTALS_JSON],
     );
     const frames = rows.map((row): [string, string] => {
       const seq = (this.seqs.get(row.user_id) ?? 0) + 1;
       this.seqs.set(row.user_id, seq);
-      const data: MealLogView = {
-        id: row.id,
-        status: 'completed',
-        text: MEAL_TEXT,
-        mealType: null,
-        loggedAt: row.logged_at.toISOString(),
-        createdAt: row.created_at.toISOString(),
-        completedAt: row.completed_at.toISOString(),
-        items: analysis.items,
-        totals: analysis.totals,
-        unrecognized: analysis.unrecognized,
-        error: null,
-      };
-      const frame = encodeFrame('notification', {
+      const completedAt = row.completed_at.toISOString();
+      const frame: ReferenceServerFrame = {
+        type: 'notification',
         id: row.id,
         seq,
         event: 'meal_log.completed',
-        data,
-        createdAt: data.completedAt!,
-      }).text;
-      return [row.user_id, frame];
+        data: {
+          id: row.id,
+          status: 'completed',
+          text: MEAL_TEXT,
+          mealType: null,
+          loggedAt: row.logged_at.toISOString(),
+          createdAt: row.created_at.toISOString(),
+          completedAt,
+          ...MEAL_ANALYSIS,
+          error: null,
+        },
+        createdAt: completedAt,
+      };
+      return [row.user_id, JSON.stringify(frame)];
     });
     // A failed publish shows in the report as the peer's lost notifications.
     this.publisher

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { SESSION_SHARDS, sessionShardOf } from '../../src/presence/local-sessions';
+
+/** As many shards as MealPulse partitions its sessions into, for the same heartbeat spread. */
+export const SESSION_SHARDS = 1_000;
+
+/** From the random tail of the session's UUID, so that the shards fill evenly. */
+const shardOf = (sessionId: string) => parseInt(sessionId.slice(-6), 16) % SESSION_SHARDS;
 
 /** One session as the references keep it: the fields MealPulse's LiveSession holds. */
 export interface ReferenceSession<S> {
@@ -48,7 +53,7 @@ export class ReferencePresence<S extends object> {
     if (!userSessions) this.byUser.set(userId, (userSessions = new Set()));
     userSessions.add(session);
     if (deviceId !== null) this.byDevice.set(`${userId}\u0000${deviceId}`, session);
-    this.byShard[sessionShardOf(session.sessionId)].add(session);
+    this.byShard[shardOf(session.sessionId)].add(session);
     return session;
   }
 
@@ -64,7 +69,7 @@ export class ReferencePresence<S extends object> {
     if (userSessions?.size === 0) this.byUser.delete(session.userId);
     const deviceKey = `${session.userId}\u0000${session.deviceId}`;
     if (this.byDevice.get(deviceKey) === session) this.byDevice.delete(deviceKey);
-    this.byShard[sessionShardOf(session.sessionId)].delete(session);
+    this.byShard[shardOf(session.sessionId)].delete(session);
   }
 
   sessionsOf(userId: string): Iterable<ReferenceSession<S>> {

@@ -6,9 +6,8 @@
  */
 import { createServer, IncomingMessage } from 'node:http';
 import { Server, Socket } from 'socket.io';
-import { validateClientFrame } from '../../src/realtime/client-frame.parser';
-import type { ServerFrame } from '../../src/realtime/server-frames';
 import { answerPresenceQueries } from './presence-queries';
+import { readParsedFrame, ReferenceServerFrame } from './reference-frames';
 import { ReferencePresence } from './reference-presence';
 import { authenticateUpgrade, referenceConfig, UpgradeIdentity } from './upgrade-auth';
 
@@ -35,7 +34,7 @@ const io = new Server(httpServer, {
   },
 });
 
-function send(socket: Socket, frame: ServerFrame): void {
+function send(socket: Socket, frame: ReferenceServerFrame): void {
   socket.send(frame);
 }
 
@@ -48,9 +47,9 @@ io.on('connection', (socket) => {
   socket.on('message', (frame: unknown) => {
     presence.touch(session, false);
     // Socket.IO has already parsed the JSON; the shape rules are the same as everywhere else.
-    const parsed = validateClientFrame(frame);
-    if (!parsed.ok) send(socket, { type: 'error', code: parsed.code, message: parsed.message });
-    else if (parsed.frame.type === 'ping') {
+    const read = readParsedFrame(frame);
+    if (read.type === 'error') send(socket, read);
+    else if (read.type === 'ping') {
       presence.touch(session, true);
       send(socket, { type: 'pong', ts: Date.now() });
     }

@@ -96,7 +96,7 @@ describe('WebSocket fuzzing', () => {
             codes.add(String(error.code));
             expect(FRAME_ERRORS).toContain(error.code);
           }
-          expect(client.isOpen()).toBe(true);
+          expect(client.state()).toBe('open');
         }),
         { numRuns: FUZZ_RUNS },
       );

@@ -6,14 +6,14 @@ import { WsClient } from './ws-client';
  * still be open and have its JSON ping answered promptly.
  */
 export async function expectStillServed(bystander: WsClient, withinMs = 1_000): Promise<void> {
-  expect(bystander.isOpen()).toBe(true);
+  expect(bystander.state()).toBe('open');
   bystander.send({ type: 'ping' });
   await bystander.nextNewFrame((frame) => frame.type === 'pong', withinMs);
 }
 
 /** A JSON ping answered with a pong frame and a protocol ping with a protocol pong, each within 1 s. */
 export async function expectPingsAnswered(client: WsClient): Promise<void> {
-  expect(client.isOpen()).toBe(true);
+  expect(client.state()).toBe('open');
   client.send({ type: 'ping' });
   await client.nextNewFrame((frame) => frame.type === 'pong', 1_000);
   await new Promise<void>((resolve, reject) => {

@@ -59,13 +59,18 @@ export class FrozenPostgres {
   }
 
   /**
-   * True when the postmaster and all its children are stopped (T), or exited: a backend whose
-   * client left stays a zombie (Z) while its parent cannot reap it. One caught in a disk wait
-   * (D) stops when the wait ends.
+   * The postmaster and children not yet stopped (T) or exited, with their state: frozen when
+   * there are none. A backend whose client left stays a zombie (Z) while its parent cannot reap
+   * it; one caught in a disk wait (D) stops when the wait ends.
    */
-  async isFrozen(): Promise<boolean> {
+  async notStopped(): Promise<{ pid: number; state: string }[]> {
     const pids = [this.postmasterPid, ...(await childrenOf(this.postmasterPid))];
-    const states = await Promise.all(pids.map(async (pid) => (await processStat(pid))?.state));
-    return states.every((state) => state === undefined || state === 'T' || state === 'Z');
+    const states = await Promise.all(
+      pids.map(async (pid) => ({ pid, state: (await processStat(pid))?.state })),
+    );
+    return states.filter(
+      (p): p is { pid: number; state: string } =>
+        p.state !== undefined && p.state !== 'T' && p.state !== 'Z',
+    );
   }
 }

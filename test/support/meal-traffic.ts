@@ -80,7 +80,7 @@ export class MealTraffic {
     );
     await this.stop();
     expect(new Set(this.posted.map((meal) => meal.status))).toEqual(new Set([201, 503]));
-    expect(this.withStatus(503).every((meal) => meal.retryAfter === '5')).toBe(true);
+    expect(new Set(this.withStatus(503).map((meal) => meal.retryAfter))).toEqual(new Set(['5']));
     for (const refused of this.withStatus(503))
       expect((await this.retry(refused)).status).toBe(201);
     const [stored] = await queryOnce<{ keys: number; logs: number }>(

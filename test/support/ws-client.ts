@@ -28,6 +28,7 @@ export class WsClient {
   readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly waiters = new Waiters();
+  private closedWith: { code: number; reason: string } | null = null;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => {
@@ -36,8 +37,9 @@ export class WsClient {
     });
     this.closed = new Promise((resolve) =>
       socket.once('close', (code, reason) => {
+        this.closedWith = { code, reason: reason.toString() };
         this.waiters.wake();
-        resolve({ code, reason: reason.toString() });
+        resolve(this.closedWith);
       }),
     );
   }
@@ -136,8 +138,26 @@ export class WsClient {
     }
   }
 
-  isOpen(): boolean {
-    return this.socket.readyState === WebSocket.OPEN;
+  /**
+   * `open`, or what became of the socket (`closed 4408 stale`): asserting `.toBe('open')` says
+   * how a session ended when it should not have.
+   */
+  state(): string {
+    if (this.closedWith) return `closed ${this.closedWith.code} ${this.closedWith.reason}`.trim();
+    return ['connecting', 'open', 'closing', 'closed'][this.socket.readyState];
+  }
+
+  /** Waits `ms`, and fails at once, with the close code, if the socket closes before. */
+  async staysOpenFor(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+    try {
+      const closed = await Promise.race([this.closed, elapsed]);
+      if (closed)
+        throw new Error(`socket closed with ${closed.code} (${closed.reason}) within ${ms} ms`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): Promise<{ code: number; reason: string }> {
