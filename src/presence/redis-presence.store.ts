@@ -14,12 +14,8 @@ import {
   toPlacement,
   toSessionRecord,
 } from './memory-presence.store';
-import {
-  PresenceStore,
-  SessionPlacement,
-  SessionRecord,
-  UserSessions,
-} from './presence-store.port';
+import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
+import type { SessionPlacement } from './session-placement';
 import { isFresh } from './staleness';
 
 /**
