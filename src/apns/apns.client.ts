@@ -1,8 +1,16 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Notification, Provider } from '@parse/node-apn';
 import type { ApnsConfig } from '../config/app-config';
-import type { PushEnvironment, PushTarget } from '../devices/push-target';
 import type { ApnsAnswer } from './apns-answer';
+
+/** Which APNs environment a device token was issued by (each has its own endpoint). */
+export type ApnsEnvironment = keyof ApnsConfig['urls'];
+
+/** Where one push goes: a device token and the environment that issued it. */
+export interface ApnsDevice {
+  token: string;
+  environment: ApnsEnvironment;
+}
 
 /** What one push says: the alert, the id that collapses repeats on the device, and the body. */
 export interface ApnsPush {
@@ -32,7 +40,7 @@ export class ApnsClient implements OnApplicationShutdown {
 
   constructor(private readonly config: ApnsConfig) {}
 
-  async send(target: PushTarget, push: ApnsPush): Promise<ApnsAnswer> {
+  async send(device: ApnsDevice, push: ApnsPush): Promise<ApnsAnswer> {
     const notification = new Notification();
     notification.topic = this.config.topic;
     notification.pushType = 'alert';
@@ -41,9 +49,9 @@ export class ApnsClient implements OnApplicationShutdown {
     // Exactly the contract's body: the library's setters would add keys of their own.
     notification.rawPayload = { aps: { alert: push.alert, sound: 'default' }, ...push.data };
     try {
-      const { sent, failed } = await this.provider(target.environment).send(
+      const { sent, failed } = await this.provider(device.environment).send(
         notification,
-        target.token,
+        device.token,
       );
       if (sent.length > 0) return { status: 200, reason: null, timestamp: null };
       const failure = failed[0];
@@ -80,7 +88,7 @@ export class ApnsClient implements OnApplicationShutdown {
   }
 
   /** One provider (one connection) per endpoint; both environments share it under an override. */
-  private provider(environment: PushEnvironment): Provider {
+  private provider(environment: ApnsEnvironment): Provider {
     const url = new URL(this.config.urls[environment]);
     let provider = this.providers.get(url.host);
     if (!provider) {

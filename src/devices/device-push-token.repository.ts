@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { PushEnvironment, PushTarget } from './push-target';
 
-/** The APNs device tokens, one per user and device. Other modules use it through these methods. */
+/** The APNs device tokens, one per user and device (other modules go through DevicesService). */
 @Injectable()
 export class DevicePushTokenRepository {
   constructor(private readonly dataSource: DataSource) {}

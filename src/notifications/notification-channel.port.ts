@@ -1,4 +1,4 @@
-import type { SessionPlacement } from '../presence/presence-store.port';
+import type { SessionPlacement } from '../presence/session-placement';
 import type { UserNotification } from './notification.view';
 
 /** A notification that has just committed, as every channel is handed it. */

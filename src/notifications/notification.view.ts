@@ -4,15 +4,16 @@ import {
   MealLogOutcomeName,
 } from '../meal-logs/meal-log-outcome.publisher';
 import { isMealLogView, MealLogView } from '../meal-logs/meal-log.view';
+import type { NotificationFrame } from '../realtime/server-frames';
 import type { PushReason } from './push-schedule';
 
-/** A notification as clients see it (REST item, and the WebSocket frame without its `type`). */
-export interface NotificationView {
-  id: string;
-  seq: number;
+/**
+ * A notification as clients see it (REST item, and the WebSocket frame without its `type`): the
+ * protocol's frame (`id`, `seq`, `createdAt`) with this product's events and their meal log.
+ */
+export interface NotificationView extends NotificationFrame {
   event: MealLogOutcomeName;
   data: MealLogView;
-  createdAt: string;
 }
 
 /** A notification with the user it is for (the view itself does not say). */

@@ -3,8 +3,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { ApnsClient } from '../apns/apns.client';
 import { ApnsModule } from '../apns/apns.module';
 import { AppConfig } from '../config/app-config';
-import { DevicePushTokenRepository } from '../devices/device-push-token.repository';
 import { DevicesModule } from '../devices/devices.module';
+import { DevicesService } from '../devices/devices.service';
 import { MealLogsModule } from '../meal-logs/meal-logs.module';
 import { Metrics } from '../metrics/metrics';
 import { PresenceModule } from '../presence/presence.module';
@@ -38,7 +38,7 @@ import { WebSocketChannel } from './websocket.channel';
         AppConfig,
         SchedulerRegistry,
         NotificationRepository,
-        DevicePushTokenRepository,
+        DevicesService,
         ApnsClient,
         Metrics,
       ],
@@ -46,13 +46,13 @@ import { WebSocketChannel } from './websocket.channel';
         config: AppConfig,
         scheduler: SchedulerRegistry,
         notifications: NotificationRepository,
-        tokens: DevicePushTokenRepository,
+        devices: DevicesService,
         apns: ApnsClient | null,
         metrics: Metrics,
       ): PushChannel | null =>
         apns === null
           ? null
-          : new PushChannel(config, scheduler, notifications, tokens, apns, metrics),
+          : new PushChannel(config, scheduler, notifications, devices, apns, metrics),
     },
     {
       provide: NOTIFICATION_CHANNELS,

@@ -8,7 +8,7 @@ import {
 } from '../meal-logs/meal-log-outcome.publisher';
 import { Metrics } from '../metrics/metrics';
 import type { LiveSession } from '../presence/live-session';
-import type { SessionPlacement } from '../presence/presence-store.port';
+import type { SessionPlacement } from '../presence/session-placement';
 import { PresenceService } from '../presence/presence.service';
 import { AcknowledgementWriter } from './acknowledgement.writer';
 import { CommittedNotification, NotificationChannel } from './notification-channel.port';

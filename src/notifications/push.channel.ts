@@ -9,7 +9,7 @@ import { verdictOf } from '../apns/apns-answer';
 import { ApnsClient } from '../apns/apns.client';
 import { isDatabaseUnavailable, isTransientConflict } from '../common/database-unavailable';
 import { AppConfig } from '../config/app-config';
-import { DevicePushTokenRepository } from '../devices/device-push-token.repository';
+import { DevicesService } from '../devices/devices.service';
 import type { PushTarget } from '../devices/push-target';
 import { Metrics } from '../metrics/metrics';
 import { CommittedNotification, NotificationChannel } from './notification-channel.port';
@@ -64,7 +64,7 @@ export class PushChannel
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     private readonly notifications: NotificationRepository,
-    private readonly tokens: DevicePushTokenRepository,
+    private readonly devices: DevicesService,
     private readonly apns: ApnsClient,
     private readonly metrics: Metrics,
   ) {
@@ -110,7 +110,7 @@ export class PushChannel
               CLAIM_LEASE_MS,
               due.map((c) => c.notification.id),
             ),
-            this.tokens.targetsOf([...new Set(due.map((c) => c.userId))]),
+            this.devices.pushTargetsOf([...new Set(due.map((c) => c.userId))]),
           ]),
         )
         .then(([claimed, targets]) => this.round(claimed, targets)),
@@ -141,8 +141,8 @@ export class PushChannel
           const claimed = await this.notifications.claimDuePushes(CLAIM_BATCH, CLAIM_LEASE_MS);
           if (claimed.length > 0)
             this.track(
-              this.tokens
-                .targetsOf([...new Set(claimed.map((c) => c.userId))])
+              this.devices
+                .pushTargetsOf([...new Set(claimed.map((c) => c.userId))])
                 .then((targets) => this.round(claimed, targets)),
             );
           if (claimed.length < CLAIM_BATCH || this.stopped) break;
@@ -203,7 +203,10 @@ export class PushChannel
    */
   private async forget(target: PushTarget, invalidSince: number | null): Promise<void> {
     try {
-      await this.tokens.forget(target.token, invalidSince === null ? null : new Date(invalidSince));
+      await this.devices.forgetPushToken(
+        target.token,
+        invalidSince === null ? null : new Date(invalidSince),
+      );
     } catch (error) {
       // The message only: a query error carries its parameters, and this one is a device token.
       this.logger.warn(

@@ -3,7 +3,7 @@ import { ClusterBus } from '../cluster/cluster-bus.port';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { Metrics } from '../metrics/metrics';
 import type { LiveSession } from '../presence/live-session';
-import type { SessionPlacement } from '../presence/presence-store.port';
+import type { SessionPlacement } from '../presence/session-placement';
 import { PresenceService } from '../presence/presence.service';
 import { SessionConnections } from '../presence/session-connections';
 import { encodeFrame, EncodedFrame } from '../realtime/server-frames';

@@ -3,12 +3,8 @@ import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { LiveSession, toSessionView } from './live-session';
 import { LocalSessions } from './local-sessions';
-import {
-  PresenceStore,
-  SessionPlacement,
-  SessionRecord,
-  UserSessions,
-} from './presence-store.port';
+import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
+import type { SessionPlacement } from './session-placement';
 import { isFresh, latestSeen } from './staleness';
 
 export function toSessionRecord(session: LiveSession, instanceId: string): SessionRecord {

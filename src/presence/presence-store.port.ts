@@ -1,20 +1,9 @@
-import type { AppState } from '../realtime/client-frame.parser';
 import type { LiveSession, SessionView } from './live-session';
+import type { SessionPlacement } from './session-placement';
 
 /** A session as the whole deployment knows it: which instance holds it. */
 export interface SessionRecord extends SessionView {
   instanceId: string;
-}
-
-/**
- * Where a session lives and whether its app is in front: all that routing, replacement, the
- * session limit and the push decision need.
- */
-export interface SessionPlacement {
-  sessionId: string;
-  deviceId: string | null;
-  instanceId: string;
-  appState: AppState;
 }
 
 export interface UserSessions {

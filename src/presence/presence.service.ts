@@ -8,13 +8,9 @@ import { Metrics } from '../metrics/metrics';
 import type { AppState } from '../realtime/client-frame.parser';
 import type { EndReason, FrameKind, LiveSession } from './live-session';
 import { LocalSessions } from './local-sessions';
-import {
-  PresenceStore,
-  SessionPlacement,
-  SessionRecord,
-  UserSessions,
-} from './presence-store.port';
+import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
 import { SessionAuditWriter } from './session-audit.writer';
+import type { SessionPlacement } from './session-placement';
 import { isFresh, isSweptAsStale } from './staleness';
 
 export type NewSession = Omit<

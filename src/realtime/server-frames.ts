@@ -1,6 +1,19 @@
 import type { WebSocket } from 'ws';
-import type { NotificationView } from '../notifications/notification.view';
 import type { FrameErrorCode } from './client-frame.parser';
+
+/**
+ * A `notification` frame's payload as the protocol defines it: what its order, replay and ack
+ * rules are about. Which events there are and what their `data` holds is the Notifications
+ * module's to say (its NotificationView extends this), so the transport depends on no feature.
+ */
+export interface NotificationFrame {
+  id: string;
+  /** The user's sequence number: in order and without gaps on every socket; an `ack` names one. */
+  seq: number;
+  event: string;
+  data: object;
+  createdAt: string;
+}
 
 /**
  * Every frame the server sends, by `type` (docs/websocket-protocol.md): the one map that the
@@ -9,7 +22,7 @@ import type { FrameErrorCode } from './client-frame.parser';
 export interface ServerFrames {
   welcome: { sessionId: string; userId: string; heartbeatIntervalMs: number; staleAfterMs: number };
   pong: { ts: number };
-  notification: NotificationView;
+  notification: NotificationFrame;
   error: { code: FrameErrorCode | 'internal_error'; message: string };
 }
 
