@@ -78,7 +78,7 @@ describe('WebSocket presence', () => {
     });
     afterAll(() => app.close());
 
-    describe('the original incident: pings keep a user online', () => {
+    describe('pings keep a user online', () => {
       it('keeps a client that only sends protocol ping frames online for many stale periods', async () => {
         const client = await WsClient.connect(app.baseUrl, {
           userId: 'ios-protocol',

@@ -45,7 +45,7 @@ export async function checkRedisCredentials(url: string): Promise<void> {
 /**
  * The Redis connections of an instance, when REDIS_URL is set: one for the commands on the
  * delivery path (routing reads, publishes), one for the presence leases' bulk writes (pipelines of
- * thousands of commands each flush, which a notification must not queue behind: replies come back
+ * up to 200 lease commands, several per flush, which a notification must not queue behind: replies come back
  * in order on a connection), and one for subscriptions (a subscribed connection can issue nothing
  * else). All reconnect forever on their own; while disconnected, commands fail at once instead of
  * queueing, so nothing on the request or ping path ever waits for Redis.

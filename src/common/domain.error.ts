@@ -1,6 +1,7 @@
 /**
- * Every failure a client can cause or see, by code. Services throw `DomainError`; the HTTP filter
- * (and the WebSocket gateway) map codes to answers in one exhaustive switch each.
+ * Every failure a REST client can cause or see, by code. Services throw `DomainError`; the HTTP
+ * filter maps codes to statuses in one exhaustive switch. (WebSocket frames have their own error
+ * codes, in the client frame parser.)
  */
 export type DomainErrorCode =
   | 'meal_log_not_found'

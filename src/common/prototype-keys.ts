@@ -10,7 +10,7 @@ export class PrototypeKeyError extends Error {
 
 /**
  * A `JSON.parse` reviver that refuses such keys at any depth, for every JSON the service parses
- * from clients (REST bodies, WebSocket frames). Without it a REST body's `__proto__` slipped past
+ * from clients (REST bodies, WebSocket frames). Without it a REST body's `__proto__` would pass
  * validation: JSON.parse makes it an own key, and the DTO transform quietly drops it.
  */
 export function refusePrototypeKeys(key: string, value: unknown): unknown {

@@ -80,7 +80,10 @@ export abstract class AppConfig {
     readonly auditFlushIntervalMs: number;
   };
   abstract readonly notifications: {
-    /** How often notifications never written to a socket are pushed again to online users. */
+    /**
+     * How often each local session is offered the notifications after its cursor (acknowledged
+     * or not) older than a moment: the catch-up behind live delivery.
+     */
     readonly repushIntervalMs: number;
   };
   abstract readonly push: {

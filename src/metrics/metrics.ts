@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
- * The incident's success table as Prometheus metrics: are sessions kept alive by pings, and do
- * results reach users in real time? One registry per application instance (tests start several).
+ * Prometheus metrics: are sessions kept alive by pings, and do results reach users in real time?
+ * One registry per application instance (tests start several).
  */
 @Injectable()
 export class Metrics {
@@ -76,7 +76,7 @@ export class Metrics {
 
   readonly pushesUserOffline = new Counter({
     name: 'mealpulse_notification_pushes_user_offline_total',
-    help: 'Notifications created while the user had no live session here (kept for replay)',
+    help: 'Notifications created while the user had no live session on any instance (kept for replay)',
     registers: [this.registry],
   });
 

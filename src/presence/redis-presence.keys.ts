@@ -18,7 +18,7 @@ export interface PresenceKeys {
 export function presenceKeys(prefix: string): PresenceKeys {
   return {
     session: (sessionId) => `${prefix}session:${sessionId}`,
-    // `placements:`, not the first version's `user:` (members were bare session ids there).
+    // Members are placements (instance, session, device, app state), not bare session ids.
     user: (userId) => `${prefix}placements:${userId}`,
     users: `${prefix}users`,
     sessions: `${prefix}sessions`,

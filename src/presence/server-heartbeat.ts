@@ -30,8 +30,9 @@ export function shardsOfSlot(slot: number, slots: number): number[] {
 /**
  * Sends every session a protocol ping each WS_HEARTBEAT_INTERVAL_MS (the client's pong refreshes
  * its presence, so a client that only answers pings stays online), spread over the interval: at
- * 19,000 sessions, pinging them all at once held the event loop for hundreds of milliseconds
- * (a socket write each) and brought every pong, and every lease renewal, back in one burst.
+ * 19,000 sessions, pinging them all at once would hold the event loop for hundreds of
+ * milliseconds (a socket write each) and bring every pong, and every lease renewal, back in one
+ * burst.
  */
 @Injectable()
 export class ServerHeartbeat implements OnApplicationBootstrap {
@@ -56,7 +57,7 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
     const slot = this.nextSlot;
     this.nextSlot = (slot + 1) % slots;
     // Only the slot's own shards: scanning all 19,000 sessions to pick out a slot's, on every
-    // tick, cost a fifth of an instance's CPU.
+    // tick, would cost a fifth of an instance's CPU.
     for (const shard of shardsOfSlot(slot, slots)) {
       for (const session of this.local.inShard(shard)) this.connections.ping(session);
     }

@@ -57,9 +57,9 @@ interface SessionChange {
  * A session's activity is written once it has waited PRESENCE_AUDIT_FLUSH_INTERVAL_MS (the
  * audit's precision for a session that is never closed, e.g. of a killed instance), and the
  * writer looks for due activity ten times per interval, so the rows go a few small statements at
- * a time. Writing every active session once per interval made W7's 19,000 sessions per instance
- * an 11,000-row burst every 10 s (270-320 ms of back-to-back statements), and the transactions
- * committing meal results alongside it slowed down.
+ * a time: writing every active session at once per interval would make 19,000 sessions an
+ * 11,000-row burst every 10 s (270-320 ms of back-to-back statements in W7), slowing the
+ * statements that commit meal results alongside it.
  */
 @Injectable()
 export class SessionAuditWriter implements OnApplicationBootstrap {

@@ -1,6 +1,6 @@
 /*
  * npm run simulate -- --users 50 --meals 5 --ping-interval 30s --duration 2m
- * Plays many iOS apps against a running MealPulse and prints the incident's success table.
+ * Plays many iOS apps against a running MealPulse and prints the delivery table.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';

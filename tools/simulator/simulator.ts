@@ -138,8 +138,8 @@ const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).un
 /**
  * Behaves like the iOS app for many users at once: one WebSocket per device with protocol pings
  * at the app's interval, meals posted over REST, results expected over the socket, acks, and
- * reconnects with jittered back-off; polling only as the fallback. Reports the incident's
- * success table.
+ * reconnects with jittered back-off; polling only as the fallback. Reports how each result
+ * reached its user (socket, push, on return, polling, never).
  */
 export class Simulator {
   private readonly users: SimUser[] = [];
