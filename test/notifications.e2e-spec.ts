@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { AcknowledgementWriter } from '../src/notifications/acknowledgement.writer';
 import { NotificationRepository } from '../src/notifications/notification.repository';
 import { expectEventually } from './support/expect-eventually';
+import { statementsDuring } from './support/sql';
 import { api } from './support/http-client';
 import { startTestApp, TestApp } from './support/test-app';
 import { Frame, WsClient } from './support/ws-client';
@@ -116,6 +117,52 @@ describe('notifications', () => {
     });
     expect(await tablet.nextFrame(isNotification)).toMatchObject({ seq: 1, data: { id } });
     await tablet.close();
+  });
+
+  it('replays to many sessions opening at once, each its own notifications in order, in shared outbox reads', async () => {
+    const users = Array.from({ length: 40 }, (_, i) => `storm-${i}`);
+    const withBacklog = users.slice(0, 20);
+    for (const userId of withBacklog) {
+      await postMeal(app, userId, 'apple');
+      await postMeal(app, userId, 'pear');
+    }
+    await expectEventually(async () => {
+      for (const userId of withBacklog)
+        expect(await notificationRows(app.dataSource, userId)).toHaveLength(2);
+    });
+
+    // Every other user keeps its own cursor (`?after=1`): only seq 2 is replayed to it.
+    const afterOf = (i: number) => (i % 2 === 1 ? 1 : undefined);
+    let clients: WsClient[] = [];
+    const statements = await statementsDuring(app.dataSource, async () => {
+      clients = await Promise.all(
+        users.map((userId, i) =>
+          WsClient.connect(app.baseUrl, { userId, deviceId: 'phone', after: afterOf(i) }),
+        ),
+      );
+      for (const client of clients) {
+        client.send({ type: 'ping' });
+        await client.nextFrame((f) => f.type === 'pong'); // the replay comes before it
+      }
+    });
+    const replayed = clients.map((client) =>
+      notificationsOf(client).map((f) => [f.seq, (f.data as { text: string }).text]),
+    );
+    expect(replayed).toEqual(
+      users.map((_, i) =>
+        i >= withBacklog.length
+          ? []
+          : afterOf(i) === 1
+            ? [[2, 'pear']]
+            : [
+                [1, 'apple'],
+                [2, 'pear'],
+              ],
+      ),
+    );
+    const outboxReads = statements.filter((s) => s.sql.includes('notification_sequences AS s'));
+    expect(outboxReads.length).toBeLessThan(users.length);
+    await Promise.all(clients.map((client) => client.close()));
   });
 
   it('pushes a live notification to both devices of the user and to nobody else', async () => {

@@ -55,6 +55,18 @@ export interface CreatedNotification {
   meal_log_id: string;
 }
 
+/** One session's read of its user's outbox (see `findForSessions`). */
+export interface SessionPageRead {
+  userId: string;
+  read: SessionRead;
+}
+
+/** One page of a session's read, and where its user stands. */
+export interface SessionPage {
+  items: NotificationView[];
+  userLastSeq: number;
+}
+
 /** Which of a user's notifications one read for a session returns. */
 export interface SessionRead {
   /** Strictly after this seq. */
@@ -147,36 +159,46 @@ export class NotificationRepository {
   }
 
   /**
-   * One page of what a session reads from the outbox, in seq order, and the user's highest seq
-   * as of the same snapshot: a replay that found nothing still learns where the user stands, so
-   * the session's first live notification is not taken for the end of a gap.
+   * For each of `reads` (sessions reading the outbox), one page of what it reads, in seq order,
+   * and its user's highest seq as of the same snapshot: a replay that found nothing still learns
+   * where the user stands, so the session's first live notification is not taken for the end of
+   * a gap. One statement for all of them; answers in the order of `reads`.
    */
-  async findForSession(
-    userId: string,
-    read: SessionRead,
-    limit: number,
-  ): Promise<{ items: NotificationView[]; userLastSeq: number }> {
+  async findForSessions(reads: SessionPageRead[], limit: number): Promise<SessionPage[]> {
     const rows = await this.dataSource.query<
-      ((NotificationRow | { [K in keyof NotificationRow]: null }) & { user_last_seq: string })[]
+      ((NotificationRow | { [K in keyof NotificationRow]: null }) & {
+        ord: string;
+        user_last_seq: string;
+      })[]
     >(
-      `SELECT user_seq.last_seq AS user_last_seq, page.*
-       FROM (SELECT COALESCE((SELECT last_seq FROM notification_sequences WHERE user_id = $1), 0)
-               AS last_seq) AS user_seq
+      `SELECT req.ord, COALESCE(s.last_seq, 0) AS user_last_seq, page.*
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bool[]) WITH ORDINALITY
+         AS req(user_id, after_seq, before_seq, unacked_only, ord)
+       LEFT JOIN notification_sequences AS s ON s.user_id = req.user_id
        LEFT JOIN LATERAL (
-         SELECT ${COLUMNS} FROM notifications
-         WHERE user_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq < $3)
-           AND (NOT $4 OR acked_at IS NULL)
-         ORDER BY seq
+         SELECT ${COLUMNS} FROM notifications AS n
+         WHERE n.user_id = req.user_id AND n.seq > req.after_seq
+           AND (req.before_seq IS NULL OR n.seq < req.before_seq)
+           AND (NOT req.unacked_only OR n.acked_at IS NULL)
+         ORDER BY n.seq
          LIMIT $5
-       ) AS page ON true`,
-      [userId, read.after, read.before, read.unackedOnly, limit],
+       ) AS page ON true
+       ORDER BY req.ord, page.seq`,
+      [
+        reads.map((r) => r.userId),
+        reads.map((r) => r.read.after),
+        reads.map((r) => r.read.before),
+        reads.map((r) => r.read.unackedOnly),
+        limit,
+      ],
     );
-    return {
-      items: rows
-        .filter((row): row is NotificationRow & { user_last_seq: string } => row.id !== null)
-        .map(toView),
-      userLastSeq: Number(rows[0]?.user_last_seq ?? 0),
-    };
+    const pages: SessionPage[] = reads.map(() => ({ items: [], userLastSeq: 0 }));
+    for (const row of rows) {
+      const page = pages[Number(row.ord) - 1];
+      page.userLastSeq = Number(row.user_last_seq);
+      if (row.id !== null) page.items.push(toView(row));
+    }
+    return pages;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.port';
+import { BatchReader } from '../common/batch-reader';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { Metrics } from '../metrics/metrics';
 import type { LiveSession } from '../presence/live-session';
@@ -9,13 +10,20 @@ import { SessionConnections } from '../presence/session-connections';
 import { encodeFrame, EncodedFrame } from '../realtime/server-frames';
 import { DeliveryLedgerWriter } from './delivery-ledger.writer';
 import { CommittedNotification, NotificationChannel } from './notification-channel.port';
-import { NotificationRepository, SessionRead } from './notification.repository';
+import {
+  NotificationRepository,
+  SessionPage,
+  SessionPageRead,
+  SessionRead,
+} from './notification.repository';
 import type { NotificationView, UserNotification } from './notification.view';
 import { NOTIFICATIONS_TOPIC } from './notifications.topic';
 import { SessionCursor } from './session-cursor';
 
 /** Rows per outbox read: a user back after a month offline is served in pages, not one query. */
 export const READ_PAGE_SIZE = 100;
+/** Sessions' reads per outbox query, at most (a reconnect storm's replays share queries). */
+const READS_PER_QUERY = 500;
 const READ_RETRY_FIRST_MS = 500;
 const READ_RETRY_MAX_MS = 10_000;
 /** At most this many notifications per catch-up run; the next run takes the rest. */
@@ -57,6 +65,7 @@ type Read = { kind: 'replay'; read: SessionRead } | { kind: 'gap'; before: numbe
 export class WebSocketChannel extends NotificationChannel implements OnModuleInit {
   private readonly logger = new Logger(WebSocketChannel.name);
   private readonly cursors = new WeakMap<LiveSession, SessionCursor<Outgoing>>();
+  private readonly pages: BatchReader<SessionPageRead, SessionPage>;
 
   constructor(
     private readonly presence: PresenceService,
@@ -67,6 +76,10 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     private readonly metrics: Metrics,
   ) {
     super();
+    this.pages = new BatchReader(
+      (reads) => notifications.findForSessions(reads, READ_PAGE_SIZE),
+      READS_PER_QUERY,
+    );
   }
 
   onModuleInit(): void {
@@ -256,14 +269,11 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
    * (its cursor keeps reading, so live notifications keep waiting in order: giving up would mean
    * a gap); null when the session ended meanwhile.
    */
-  private async page(
-    session: LiveSession,
-    range: SessionRead,
-  ): Promise<{ items: NotificationView[]; userLastSeq: number } | null> {
+  private async page(session: LiveSession, range: SessionRead): Promise<SessionPage | null> {
     for (let delayMs = READ_RETRY_FIRST_MS; ; delayMs = Math.min(delayMs * 2, READ_RETRY_MAX_MS)) {
       if (session.endReason !== null) return null;
       try {
-        return await this.notifications.findForSession(session.userId, range, READ_PAGE_SIZE);
+        return await this.pages.read({ userId: session.userId, read: { ...range } });
       } catch (error) {
         if (isDatabaseUnavailable(error))
           this.logger.warn(
