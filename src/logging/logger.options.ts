@@ -28,7 +28,10 @@ export function loggerOptions(config: AppConfig): Params {
           url: redactedUrl(req.url),
         }),
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // A success is the common case and says nothing an operator acts on: its line is `debug`,
+      // so at `info` it costs neither serialising nor a write. Refusals stay visible.
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
       autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
     },
   };
