@@ -132,11 +132,15 @@ export class PresenceService {
     return this.endMany([session], reason).length === 1;
   }
 
-  /** Ends every local session silent for PRESENCE_STALE_AFTER_MS, audited together. */
-  endStale(now = Date.now()): LiveSession[] {
+  /**
+   * Ends the local sessions of `shards` (see LocalSessions.inShard) that were silent for
+   * PRESENCE_STALE_AFTER_MS at `now`, audited together.
+   */
+  endStaleIn(shards: Iterable<number>, now: number): LiveSession[] {
     const stale: LiveSession[] = [];
-    for (const session of this.local.all()) {
-      if (isSweptAsStale(session, now, this.config.presence.staleAfterMs)) stale.push(session);
+    for (const shard of shards) {
+      for (const session of this.local.inShard(shard))
+        if (isSweptAsStale(session, now, this.config.presence.staleAfterMs)) stale.push(session);
     }
     return this.endMany(stale, 'stale');
   }

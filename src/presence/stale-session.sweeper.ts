@@ -7,17 +7,22 @@ import { retryDelayMs } from '../common/retry-policy';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { INSTANCE_DEAD_AFTER_BEATS } from './instance-heartbeat';
+import { SESSION_SHARDS } from './local-sessions';
 import { PresenceService } from './presence.service';
 import { SessionAuditRepository } from './session-audit.repository';
 import { SessionAuditWriter } from './session-audit.writer';
 import { SessionConnections } from './session-connections';
 
-/** Sockets closed per turn of the event loop during a sweep. */
-const CLOSE_CHUNK = 200;
+/**
+ * Session shards swept per turn of the event loop (of SESSION_SHARDS): at 19,000 sessions about
+ * 400 looked at, and at most that many closed, per turn, so that no turn holds up the others'
+ * pings and notifications for long (W6: the event loop's delay during a sweep).
+ */
+const SHARDS_PER_TURN = 20;
 /** A stale peer that has not answered the close frame by then is terminated... */
 const TERMINATE_AFTER_MS = 1_000;
-/** ...each chunk this much later than the one before. */
-const TERMINATE_SPREAD_MS = 25;
+/** ...each turn's closes this much later than the turn before. */
+const TERMINATE_SPREAD_MS = 10;
 /** A start-up sweep that failed is tried again this much later, doubling up to the interval. */
 const START_UP_RETRY_BASE_MS = 500;
 
@@ -79,18 +84,23 @@ export class StaleSessionSweeper extends ScheduledTask<void> {
   }
 
   protected async run(): Promise<void> {
-    const stale = this.presence.endStale();
-    // Closing thousands of sockets at once would hold up every other session: close a chunk per
-    // turn of the event loop, and spread the terminations of peers that never answer (most stale
-    // peers) so that they do not all fall due in the same timer tick either.
-    for (let chunk = 0; chunk * CLOSE_CHUNK < stale.length; chunk++) {
-      if (chunk > 0) await new Promise((resolve) => setImmediate(resolve));
-      for (const session of stale.slice(chunk * CLOSE_CHUNK, (chunk + 1) * CLOSE_CHUNK)) {
+    // Looking at thousands of sessions, and closing thousands of sockets, in one turn would hold
+    // up every other session: a few shards per turn of the event loop, all judged against the
+    // same moment; and the terminations of peers that never answer (most stale peers) are spread
+    // so that they do not all fall due in the same timer tick either.
+    const now = Date.now();
+    let stale = 0;
+    for (let turn = 0; turn * SHARDS_PER_TURN < SESSION_SHARDS; turn++) {
+      if (turn > 0) await new Promise((resolve) => setImmediate(resolve));
+      const first = turn * SHARDS_PER_TURN;
+      const shards = Array.from({ length: SHARDS_PER_TURN }, (_, i) => first + i);
+      for (const session of this.presence.endStaleIn(shards, now)) {
         this.connections.closeFor(
           session,
           'stale',
-          TERMINATE_AFTER_MS + chunk * TERMINATE_SPREAD_MS,
+          TERMINATE_AFTER_MS + turn * TERMINATE_SPREAD_MS,
         );
+        stale++;
       }
     }
     let lost = 0;
@@ -106,12 +116,12 @@ export class StaleSessionSweeper extends ScheduledTask<void> {
     }
     this.logger.log(
       {
-        stale: stale.length,
+        stale,
         lost,
         live: this.presence.sessionCount,
         pendingAudit: this.audit.pendingWrites,
       },
-      `swept ${stale.length} stale session(s), ${lost} lost`,
+      `swept ${stale} stale session(s), ${lost} lost`,
     );
   }
 }
