@@ -2,11 +2,11 @@ import { sign } from 'jsonwebtoken';
 import type { PresenceSummary } from '../references/reference-presence';
 import { BENCH_JWT_SECRET, ServerUnderTest } from './server-under-test';
 
-/** Sum of a Prometheus counter's samples across its labels. */
-function counterTotal(exposition: string, name: string): number {
+/** Sum of a Prometheus counter's samples across its labels (those holding `label` only). */
+function counterTotal(exposition: string, name: string, label = ''): number {
   let total = 0;
   for (const line of exposition.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+    if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(label)) {
       total += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
   }
@@ -32,6 +32,8 @@ export async function presenceOf(server: ServerUnderTest): Promise<PresenceSumma
     onlineUsers: number;
   };
   const metrics = await fetch(`${server.baseUrl}/metrics`);
-  const pings = counterTotal(await metrics.text(), 'mealpulse_ws_pings_received_total');
-  return { sessions, users: onlineUsers, pings };
+  const exposition = await metrics.text();
+  const pings = counterTotal(exposition, 'mealpulse_ws_pings_received_total');
+  const pongs = counterTotal(exposition, 'mealpulse_ws_pings_received_total', 'protocol_pong');
+  return { sessions, users: onlineUsers, pings, pongs };
 }

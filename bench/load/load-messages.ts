@@ -75,6 +75,8 @@ export interface ReconnectResult {
 export interface CollectResult {
   /** Pings this worker sent, of any kind, since it started. */
   pingsSent: number;
+  /** Of those, the ones answered (pong received): the server surely counted each of them. */
+  pingsAnswered: number;
   closesByCode: Record<string, number>;
   /** Sessions closed 4408 although they were not silent. */
   wronglySwept: number;

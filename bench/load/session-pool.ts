@@ -73,6 +73,7 @@ export class SessionPool {
   private pingRtt = new LatencyHistogram();
   private pingsCompleted = 0;
   private pingsSent = 0;
+  private pingsAnswered = 0;
 
   private staleClosedAt: [number, number] | null = null;
   private notificationLatency = new LatencyHistogram();
@@ -217,6 +218,7 @@ export class SessionPool {
       silentSwept: this.silentSwept,
       staleClosedAt: this.staleClosedAt,
       pingsSent: this.pingsSent,
+      pingsAnswered: this.pingsAnswered,
       notifications: {
         latency: this.notificationLatency.toJSON(),
         received: this.received,
@@ -347,6 +349,7 @@ export class SessionPool {
     if (sentAt === undefined) return;
     this.pingRtt.recordMillis(performance.now() - sentAt);
     this.pingsCompleted++;
+    this.pingsAnswered++;
     if (this.pingLoop) this.sendPing(session, this.pingLoop);
   }
 

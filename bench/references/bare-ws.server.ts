@@ -42,14 +42,14 @@ server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
 function open(ws: WebSocket, userId: string, deviceId: string | null): void {
   const session = presence.register(userId, deviceId, ws);
   ws.on('error', () => ws.terminate());
-  ws.on('ping', () => presence.touch(session, true));
-  ws.on('pong', () => presence.touch(session, true));
+  ws.on('ping', () => presence.touch(session, 'ping'));
+  ws.on('pong', () => presence.touch(session, 'pong'));
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    presence.touch(session, false);
+    presence.touch(session, 'message');
     const frame = readFrame(data, isBinary);
     if (frame.type === 'error') send(ws, frame);
     else if (frame.type === 'ping') {
-      presence.touch(session, true);
+      presence.touch(session, 'ping');
       send(ws, { type: 'pong', ts: Date.now() });
     }
   });

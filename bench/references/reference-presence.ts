@@ -20,8 +20,14 @@ export interface ReferenceSession<S> {
 export interface PresenceSummary {
   sessions: number;
   users: number;
+  /** Pings and pongs counted as pings, as MealPulse counts them in `pings`. */
   pings: number;
+  /** Of those, the pongs answering the server's own heartbeat: not the clients' pings. */
+  pongs: number;
 }
+
+/** What a frame was: a client's ping, a pong to the server's heartbeat, or another message. */
+export type FrameKind = 'ping' | 'pong' | 'message';
 
 /**
  * The same in-memory presence map as MealPulse's PresenceService (sessions by id, per-user and
@@ -32,6 +38,7 @@ export class ReferencePresence<S extends object> {
   private readonly sessions = new Map<string, ReferenceSession<S>>();
   private readonly byUser = new Map<string, Set<ReferenceSession<S>>>();
   private readonly byDevice = new Map<string, ReferenceSession<S>>();
+  private pongs = 0;
   private readonly byShard = Array.from(
     { length: SESSION_SHARDS },
     () => new Set<ReferenceSession<S>>(),
@@ -57,9 +64,11 @@ export class ReferencePresence<S extends object> {
     return session;
   }
 
-  touch(session: ReferenceSession<S>, isPing: boolean): void {
+  touch(session: ReferenceSession<S>, kind: FrameKind): void {
     session.lastSeenAt = Date.now();
-    if (isPing) session.pings++;
+    if (kind === 'message') return;
+    session.pings++;
+    if (kind === 'pong') this.pongs++;
   }
 
   unregister(session: ReferenceSession<S>): void {
@@ -84,6 +93,6 @@ export class ReferencePresence<S extends object> {
   summary(): PresenceSummary {
     let pings = 0;
     for (const session of this.sessions.values()) pings += session.pings;
-    return { sessions: this.sessions.size, users: this.byUser.size, pings };
+    return { sessions: this.sessions.size, users: this.byUser.size, pings, pongs: this.pongs };
   }
 }

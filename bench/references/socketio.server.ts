@@ -43,14 +43,14 @@ io.on('connection', (socket) => {
   const session = presence.register(identity.userId, identity.deviceId, socket);
   void socket.join(`user:${identity.userId}`);
   // The answer to the engine's heartbeat is Socket.IO's sign of life.
-  socket.conn.on('heartbeat', () => presence.touch(session, true));
+  socket.conn.on('heartbeat', () => presence.touch(session, 'pong'));
   socket.on('message', (frame: unknown) => {
-    presence.touch(session, false);
+    presence.touch(session, 'message');
     // Socket.IO has already parsed the JSON; the shape rules are the same as everywhere else.
     const read = readParsedFrame(frame);
     if (read.type === 'error') send(socket, read);
     else if (read.type === 'ping') {
-      presence.touch(session, true);
+      presence.touch(session, 'ping');
       send(socket, { type: 'pong', ts: Date.now() });
     }
   });

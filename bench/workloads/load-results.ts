@@ -25,6 +25,7 @@ export interface MergedCollect {
   firstStaleCloseAt: number;
   lastStaleCloseAt: number;
   pingsSent: number;
+  pingsAnswered: number;
   latency: LatencyHistogram;
   received: string[];
   duplicates: number;
@@ -38,6 +39,7 @@ export function mergeCollects(results: CollectResult[]): MergedCollect {
     firstStaleCloseAt: Number.NaN,
     lastStaleCloseAt: Number.NaN,
     pingsSent: 0,
+    pingsAnswered: 0,
     latency: new LatencyHistogram(),
     received: [],
     duplicates: 0,
@@ -55,6 +57,7 @@ export function mergeCollects(results: CollectResult[]): MergedCollect {
       merged.lastStaleCloseAt = none ? last : Math.max(last, merged.lastStaleCloseAt);
     }
     merged.pingsSent += result.pingsSent;
+    merged.pingsAnswered += result.pingsAnswered;
     merged.latency.merge(result.notifications.latency);
     for (const id of result.notifications.received) merged.received.push(id);
     merged.duplicates += result.notifications.duplicates;

@@ -100,10 +100,12 @@ export class PresenceService {
     this.metrics.lastSeenUpdates.inc();
     this.store.touched(session);
     this.audit.touched(session);
-    this.logger.debug(
-      { sessionId: session.sessionId, userId: session.userId, kind },
-      'lastSeen refreshed',
-    );
+    // Checked here, not by the logger: at any other level the line's fields would still be built.
+    if (this.logPings)
+      this.logger.debug(
+        { sessionId: session.sessionId, userId: session.userId, kind },
+        'lastSeen refreshed',
+      );
   }
 
   /**
