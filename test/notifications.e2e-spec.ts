@@ -32,6 +32,18 @@ async function notificationRows(dataSource: DataSource, userId: string) {
   );
 }
 
+/** Two notifications for each of `users` (an apple, then a pear), once both are created. */
+async function twoNotificationsEach(app: TestApp, users: string[]): Promise<void> {
+  for (const userId of users) {
+    await postMeal(app, userId, 'apple');
+    await postMeal(app, userId, 'pear');
+  }
+  await expectEventually(async () => {
+    for (const userId of users)
+      expect(await notificationRows(app.dataSource, userId)).toHaveLength(2);
+  });
+}
+
 describe('notifications', () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -122,14 +134,7 @@ describe('notifications', () => {
   it('replays to many sessions opening at once, each its own notifications in order, in shared outbox reads', async () => {
     const users = Array.from({ length: 40 }, (_, i) => `storm-${i}`);
     const withBacklog = users.slice(0, 20);
-    for (const userId of withBacklog) {
-      await postMeal(app, userId, 'apple');
-      await postMeal(app, userId, 'pear');
-    }
-    await expectEventually(async () => {
-      for (const userId of withBacklog)
-        expect(await notificationRows(app.dataSource, userId)).toHaveLength(2);
-    });
+    await twoNotificationsEach(app, withBacklog);
 
     // Every other user keeps its own cursor (`?after=1`): only seq 2 is replayed to it.
     const afterOf = (i: number) => (i % 2 === 1 ? 1 : undefined);
@@ -244,14 +249,7 @@ describe('notifications', () => {
 
     it('writes the acks of one moment in one statement, each user only up to its own highest seq', async () => {
       const users = Array.from({ length: 20 }, (_, i) => `batch-acker-${i}`);
-      for (const userId of users) {
-        await postMeal(app, userId, 'apple');
-        await postMeal(app, userId, 'pear');
-      }
-      await expectEventually(async () => {
-        for (const userId of users)
-          expect(await notificationRows(app.dataSource, userId)).toHaveLength(2);
-      });
+      await twoNotificationsEach(app, users);
       const statements = jest.spyOn(app.app.get(NotificationRepository), 'acknowledgeUpTo');
       try {
         const writer = app.app.get(AcknowledgementWriter);

@@ -10,6 +10,13 @@ export function sessionShardOf(sessionId: string): number {
   return parseInt(sessionId.slice(-6), 16) % SESSION_SHARDS;
 }
 
+/** The shards of one of `slots` slices of the sessions: every shard falls in exactly one. */
+export function shardsOfSlot(slot: number, slots: number): number[] {
+  const shards: number[] = [];
+  for (let shard = slot; shard < SESSION_SHARDS; shard += slots) shards.push(shard);
+  return shards;
+}
+
 /**
  * The sessions this process holds, indexed by id, user, device, socket and shard, with their
  * sockets (for SessionConnections and the heartbeat only: nothing outside Presence writes to a

@@ -1,5 +1,6 @@
 import { SESSION_SHARDS } from './local-sessions';
-import { heartbeatSchedule, shardsOfSlot } from './server-heartbeat';
+import { shardsOfSlot } from './local-sessions';
+import { heartbeatSchedule } from './server-heartbeat';
 
 describe('heartbeatSchedule', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config';
-import { LocalSessions, SESSION_SHARDS } from './local-sessions';
+import { LocalSessions, SESSION_SHARDS, shardsOfSlot } from './local-sessions';
 import { SessionConnections } from './session-connections';
 
 /** The heartbeat ticks at most this often (and at most once per session shard per interval). */
@@ -18,13 +18,6 @@ export function heartbeatSchedule(intervalMs: number): { tickMs: number; slots: 
   );
   // Rounded down: a session is pinged at least as often as the interval asks, never less.
   return { tickMs, slots: Math.max(1, Math.floor(intervalMs / tickMs)) };
-}
-
-/** The session shards pinged in a slot: every shard falls in exactly one of the `slots`. */
-export function shardsOfSlot(slot: number, slots: number): number[] {
-  const shards: number[] = [];
-  for (let shard = slot; shard < SESSION_SHARDS; shard += slots) shards.push(shard);
-  return shards;
 }
 
 /**

@@ -7,18 +7,18 @@ import { retryDelayMs } from '../common/retry-policy';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { INSTANCE_DEAD_AFTER_BEATS } from './instance-heartbeat';
-import { SESSION_SHARDS } from './local-sessions';
+import { shardsOfSlot } from './local-sessions';
 import { PresenceService } from './presence.service';
 import { SessionAuditRepository } from './session-audit.repository';
 import { SessionAuditWriter } from './session-audit.writer';
 import { SessionConnections } from './session-connections';
 
 /**
- * Session shards swept per turn of the event loop (of SESSION_SHARDS): at 19,000 sessions about
- * 400 looked at, and at most that many closed, per turn, so that no turn holds up the others'
- * pings and notifications for long (W6: the event loop's delay during a sweep).
+ * Turns of the event loop a sweep takes, each looking at 1/50 of the session shards: at 19,000
+ * sessions about 400 looked at, and at most that many closed, per turn, so that no turn holds up
+ * the others' pings and notifications for long (W6: the event loop's delay during a sweep).
  */
-const SHARDS_PER_TURN = 20;
+const SWEEP_TURNS = 50;
 /** A stale peer that has not answered the close frame by then is terminated... */
 const TERMINATE_AFTER_MS = 1_000;
 /** ...each turn's closes this much later than the turn before. */
@@ -90,11 +90,9 @@ export class StaleSessionSweeper extends ScheduledTask<void> {
     // so that they do not all fall due in the same timer tick either.
     const now = Date.now();
     let stale = 0;
-    for (let turn = 0; turn * SHARDS_PER_TURN < SESSION_SHARDS; turn++) {
+    for (let turn = 0; turn < SWEEP_TURNS; turn++) {
       if (turn > 0) await new Promise((resolve) => setImmediate(resolve));
-      const first = turn * SHARDS_PER_TURN;
-      const shards = Array.from({ length: SHARDS_PER_TURN }, (_, i) => first + i);
-      for (const session of this.presence.endStaleIn(shards, now)) {
+      for (const session of this.presence.endStaleIn(shardsOfSlot(turn, SWEEP_TURNS), now)) {
         this.connections.closeFor(
           session,
           'stale',
