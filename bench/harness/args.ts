@@ -7,7 +7,7 @@ export interface BenchArgs {
   options: RunOptions;
 }
 
-const USAGE = `usage: npm run bench -- [w1|w2|w3|w4|w5|w6|w7|w8 ...] [--quick] [--sessions N] [--duration S] [--rate R] [--profile]`;
+const USAGE = `usage: npm run bench -- [w1|w2|w3|w4|w5|w6|w7|w8 ...] [--quick] [--sessions N] [--duration S] [--rate R] [--rates R1,R2,...] [--profile]`;
 
 function positiveNumber(flag: string, value: string | undefined): number {
   const parsed = Number(value);
@@ -17,6 +17,15 @@ function positiveNumber(flag: string, value: string | undefined): number {
   return parsed;
 }
 
+/** `--rates 100,250,500`: positive rates, each once, in ascending order. */
+function rateList(flag: string, value: string | undefined): number[] {
+  const rates = (value ?? '').split(',').map((part) => Number(part.trim()));
+  if (value === undefined || rates.some((rate) => !Number.isFinite(rate) || rate <= 0)) {
+    throw new Error(`${flag} needs positive numbers separated by commas\n${USAGE}`);
+  }
+  return [...new Set(rates)].sort((a, b) => a - b);
+}
+
 export function parseArgs(argv: string[], known: string[], resultsDir: string): BenchArgs {
   const workloads: string[] = [];
   const options: RunOptions = {
@@ -24,6 +33,7 @@ export function parseArgs(argv: string[], known: string[], resultsDir: string): 
     sessions: null,
     durationS: null,
     rate: null,
+    rates: null,
     profile: false,
     profileDir: join(resultsDir, 'profiles'),
   };
@@ -41,6 +51,9 @@ export function parseArgs(argv: string[], known: string[], resultsDir: string): 
         break;
       case '--rate':
         options.rate = positiveNumber(arg, argv[++i]);
+        break;
+      case '--rates':
+        options.rates = rateList(arg, argv[++i]);
         break;
       case '--profile':
         options.profile = true;

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Wire } from '../load/wire-codec';
 
 /** The servers a workload can be run against. */
-export type ServerKind = 'mealpulse' | 'bare-ws' | 'bare-ws-redis' | 'socketio' | 'bare-http';
+export type ServerKind =
+  'mealpulse' | 'bare-ws' | 'bare-ws-redis' | 'socketio' | 'bare-http' | 'bare-pipeline';
 
 export interface ServerKindInfo {
   label: string;
@@ -52,6 +53,14 @@ export const SERVER_KINDS: Record<ServerKind, ServerKindInfo> = {
   'bare-http': {
     label: 'node:http + pg',
     script: join(DIST, 'bench', 'references', 'bare-http.server.js'),
+    wire: 'mealpulse',
+    needsDatabase: true,
+    migrateFirst: true,
+  },
+  /** W3's reference: POST, job queue and push in one bare process, on MealPulse's schema. */
+  'bare-pipeline': {
+    label: 'bare pipeline',
+    script: join(DIST, 'bench', 'references', 'bare-pipeline.server.js'),
     wire: 'mealpulse',
     needsDatabase: true,
     migrateFirst: true,

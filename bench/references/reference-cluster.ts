@@ -3,7 +3,12 @@ import { Client } from 'pg';
 import type { PostResult } from '../load/meal-poster';
 import { createAtSteadyRate, MEAL_TEXT } from '../load/steady-rate';
 import type { ProduceRequest } from './produce-requests';
-import type { ReferenceServerFrame } from './reference-frames';
+import {
+  ANALYSED_ITEMS_JSON,
+  ANALYSED_TOTALS_JSON,
+  CompletionFrames,
+  MEAL_TEXT_ANALYSIS,
+} from './reference-meal-log';
 import type { ReferenceClusterConfig } from './upgrade-auth';
 
 interface CompletedRow {
@@ -13,20 +18,6 @@ interface CompletedRow {
   created_at: Date;
   completed_at: Date;
 }
-
-/**
- * What MealPulse's built-in analyser makes of MEAL_TEXT, as the JSON stored in `items` and
- * `totals`, so that the baseline's frames carry the same MealLog as MealPulse's, and are as long.
- */
-const ITEMS_JSON =
-  '[{"name":"apple","quantity":1,"unit":"small","grams":149,"calories":77,"proteinG":0.4,"carbsG":20.6,"fatG":0.3},' +
-  '{"name":"egg","quantity":2,"unit":"piece","grams":100,"calories":155,"proteinG":12.6,"carbsG":1.1,"fatG":10.6}]';
-const TOTALS_JSON = '{"calories":232,"proteinG":13,"carbsG":21.7,"fatG":10.9}';
-const MEAL_ANALYSIS = {
-  items: JSON.parse(ITEMS_JSON) as unknown,
-  totals: JSON.parse(TOTALS_JSON) as unknown,
-  unrecognized: [],
-};
 
 /** Writes one serialised frame to each of the user's sessions on this instance. */
 type Deliver = (userId: string, frame: string) => void;
@@ -41,7 +32,7 @@ type Deliver = (userId: string, frame: string) => void;
  * the practical floor for MealPulse's commit → frame path on this machine.
  */
 export class ReferenceCluster {
-  private readonly seqs = new Map<string, number>();
+  private readonly frames = new CompletionFrames();
 
   private constructor(
     private readonly config: ReferenceClusterConfig,
@@ -87,31 +78,21 @@ export class ReferenceCluster {
        SELECT user_id, $2, clock_timestamp(), 'completed', $3, $4, clock_timestamp()
        FROM unnest($1::text[]) AS user_id
        RETURNING id, user_id, logged_at, created_at, completed_at`,
-      [users, MEAL_TEXT, ITEMS_JSON, TOTALS_JSON],
+      [users, MEAL_TEXT, ANALYSED_ITEMS_JSON, ANALYSED_TOTALS_JSON],
     );
     const frames = rows.map((row): [string, string] => {
-      const seq = (this.seqs.get(row.user_id) ?? 0) + 1;
-      this.seqs.set(row.user_id, seq);
       const completedAt = row.completed_at.toISOString();
-      const frame: ReferenceServerFrame = {
-        type: 'notification',
+      const mealLog = {
         id: row.id,
-        seq,
-        event: 'meal_log.completed',
-        data: {
-          id: row.id,
-          status: 'completed',
-          text: MEAL_TEXT,
-          mealType: null,
-          loggedAt: row.logged_at.toISOString(),
-          createdAt: row.created_at.toISOString(),
-          completedAt,
-          ...MEAL_ANALYSIS,
-          error: null,
-        },
-        createdAt: completedAt,
+        status: 'completed',
+        mealType: null,
+        loggedAt: row.logged_at.toISOString(),
+        createdAt: row.created_at.toISOString(),
+        completedAt,
+        ...MEAL_TEXT_ANALYSIS,
+        error: null,
       };
-      return [row.user_id, JSON.stringify(frame)];
+      return [row.user_id, this.frames.frameOf(row.user_id, mealLog)];
     });
     // A failed publish shows in the report as the peer's lost notifications.
     this.publisher

@@ -11,6 +11,8 @@ export interface RunOptions {
   durationS: number | null;
   /** Overrides W7's meal logs per second (what its latency target is held to is 1,000). */
   rate: number | null;
+  /** Overrides the rates W3 steps through and W7 sweeps, in meal logs per second. */
+  rates: number[] | null;
   /** Write a CPU profile of each measured window into profileDir. */
   profile: boolean;
   profileDir: string;
@@ -23,7 +25,7 @@ export interface WorkloadContext {
 }
 
 export interface Workload {
-  /** `w1`…`w6`, as given on the command line. */
+  /** `w1`…`w8`, as given on the command line. */
   name: string;
   run(context: WorkloadContext): Promise<WorkloadReport>;
 }
@@ -31,6 +33,11 @@ export interface Workload {
 /** The workload's size: the command line's override, else the quick or full default. */
 export function sessionsFor(context: WorkloadContext, full: number, quick: number): number {
   return context.options.sessions ?? (context.options.quick ? quick : full);
+}
+
+/** The rates a workload steps through: the command line's, else the quick or full default. */
+export function ratesFor(context: WorkloadContext, full: number[], quick: number[]): number[] {
+  return context.options.rates ?? (context.options.quick ? quick : full);
 }
 
 export function durationMsFor(context: WorkloadContext, fullS: number, quickS: number): number {
