@@ -15,7 +15,7 @@ export interface ProduceReply {
   produced: PostResult;
 }
 
-/** Answers the harness's produce requests over IPC (one at a time: W7 sends one per run). */
+/** Answers the harness's produce requests over IPC (one at a time: W7 awaits each reply before the next). */
 export function answerProduceRequests(produce: (request: ProduceRequest) => Promise<PostResult>) {
   if (!process.send) return;
   process.on('message', (message: Partial<ProduceRequest>) => {

@@ -8,6 +8,12 @@ import { durationMsFor, sessionsFor, Workload, WorkloadContext } from './workloa
 
 const SERVERS: ServerKind[] = ['mealpulse', 'bare-ws', 'socketio'];
 const KIB = 1024;
+/**
+ * MealPulse's RSS per session in the run the targets were last met on (2026-11-22T01-10-10.json):
+ * issue 18 lets it grow by no more than GROWTH_ALLOWED.
+ */
+const RSS_PER_SESSION_KIB_MET = 10.6;
+const GROWTH_ALLOWED = 0.1;
 
 interface IdleMeasurement {
   rssPerSession: number;
@@ -62,6 +68,12 @@ export const w1Idle: Workload = {
           ratio(rss, 'socketio') <= 0.6,
         ),
         check('0 sessions wrongly swept', wronglySwept, wronglySwept === 0, 0),
+        check(
+          `RSS per session grown ≤ ${100 * GROWTH_ALLOWED} % over ${RSS_PER_SESSION_KIB_MET} KiB (2026-11-22T01-10-10.json), in KiB`,
+          rss.values.mealpulse ?? Number.NaN,
+          (rss.values.mealpulse ?? Number.NaN) <= RSS_PER_SESSION_KIB_MET * (1 + GROWTH_ALLOWED),
+          1,
+        ),
       ],
       notes: [
         'Socket.IO clients cannot send protocol pings (engine.io v4 pings only from the server), so its RTT is that of a JSON ping.',

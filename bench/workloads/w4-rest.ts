@@ -49,16 +49,17 @@ export const w4Rest: Workload = {
         (m) => m.requestsPerSecond,
         0,
       );
+      const cpu = metricOf(
+        byServer,
+        `${scenario} server CPU per request`,
+        'µs',
+        (m) => m.serverMicrosPerRequest,
+        0,
+      );
       metrics.push(
         rate,
         metricOf(byServer, `${scenario} p99`, 'ms', (m) => m.p99, 1),
-        metricOf(
-          byServer,
-          `${scenario} server CPU per request`,
-          'µs',
-          (m) => m.serverMicrosPerRequest,
-          0,
-        ),
+        cpu,
         metricOf(byServer, `${scenario} unexpected statuses`, 'count', (m) => m.unexpected, 0),
       );
       targets.push(
@@ -66,6 +67,11 @@ export const w4Rest: Workload = {
           `${scenario}: ≥ 0.6× node:http + pg`,
           ratio(rate, 'bare-http'),
           ratio(rate, 'bare-http') >= 0.6,
+        ),
+        check(
+          `${scenario}: CPU per request ≤ 2× node:http + pg`,
+          ratio(cpu, 'bare-http'),
+          ratio(cpu, 'bare-http') <= 2,
         ),
       );
     }

@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { createBenchDatabase } from '../harness/bench-database';
 import { LOAD_CORE, SERVER_CORE } from '../harness/pinned-spawn';
-import { check, metricOf, WorkloadReport } from '../harness/report';
+import { highestRateUnder, keptUp, SweepStep, sweepGivesUp } from '../harness/rate-sweep';
+import { check, metricOf, ratio, WorkloadReport } from '../harness/report';
 import { MIGRATE_SCRIPT } from '../harness/server-kinds';
 import type { ServerKind } from '../harness/server-kinds';
 import { ServerUnderTest } from '../harness/server-under-test';
@@ -15,7 +16,7 @@ import { JobFeeder } from '../load/job-feeder';
 import type { PostResult } from '../load/meal-poster';
 import { targetOf } from './connect';
 import { collectUntilDelivered, MergedCollect } from './load-results';
-import { durationMsFor, sessionsFor, Workload } from './workload';
+import { durationMsFor, ratesFor, sessionsFor, Workload } from './workload';
 
 /**
  * The default load leaves the machine headroom (two instances, PostgreSQL, Redis and the load
@@ -26,6 +27,17 @@ const DEFAULT_RATE = 500;
 /** Targets, as ratios to the baseline: B's CPU per notification, and cross-instance p99. */
 const MAX_B_CPU_RATIO = 1.5;
 const MAX_CROSS_P99_RATIO = 2;
+/**
+ * The rate sweep: cross-instance p99 at rising rates on the same instances and sessions, after
+ * the main measurement; judged is the highest rate whose p99 stays under the threshold, as a
+ * ratio to the baseline's.
+ */
+const SWEEP_RATES = [100, 250, 500, 750, 1000];
+const SWEEP_WINDOW_S = 8;
+const SWEEP_P99_THRESHOLD_MS = 100;
+const MIN_SWEEP_RATE_RATIO = 0.6;
+/** A sweep stops once cross p99 passes this: higher rates would only fall further behind. */
+const SWEEP_GIVE_UP_P99_MS = 1_000;
 /**
  * Jobs in flight on A. Results are committed in groups, so many in flight cost few statements;
  * 32 left a backlog at 1,000/s. With 100, every group was all of them and the next claim waited
@@ -108,6 +120,18 @@ interface ClusterRun {
   counters: ClusterCounters | null;
 }
 
+/** One rate of the sweep. */
+interface SweepRun extends SweepStep {
+  completionsPerSecond: number;
+  lost: number;
+}
+
+/** A server kind's run: the main measurement, then the sweep on the same instances. */
+interface ClusterResult {
+  main: ClusterRun;
+  sweep: SweepRun[];
+}
+
 interface Percentiles {
   p50: number;
   p90: number;
@@ -119,6 +143,8 @@ interface RunShape {
   rate: number;
   durationMs: number;
   redisUrl: string;
+  sweepRates: number[];
+  sweepWindowMs: number;
 }
 
 /**
@@ -137,6 +163,8 @@ export const w7Cluster: Workload = {
       durationMs: durationMsFor(context, 10, 2),
       rate: context.options.rate ?? (context.options.quick ? 50 : DEFAULT_RATE),
       redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      sweepRates: ratesFor(context, SWEEP_RATES, [50, 100]),
+      sweepWindowMs: 1000 * (context.options.quick ? 1 : SWEEP_WINDOW_S),
     };
     if (!(await redisReachable(shape.redisUrl)))
       throw new Error(`W7 needs Redis at ${shape.redisUrl} (BENCH_REDIS_URL)`);
@@ -154,7 +182,7 @@ async function runCluster(
   context: Parameters<Workload['run']>[0],
   kind: ClusterKind,
   shape: RunShape,
-): Promise<ClusterRun> {
+): Promise<ClusterResult> {
   const database = await createBenchDatabase(context.database);
   try {
     // Both instances start on one database: migrate once, before either does.
@@ -172,9 +200,11 @@ async function runCluster(
     const b = await ServerUnderTest.start(kind, { ...shared, JOB_CONCURRENCY: '0' }, LOAD_CORE);
     try {
       return await withLoad(shape.perInstance, (phones) =>
-        withLoad(shape.perInstance, (tablets) =>
-          measure(context, { a, b, phones, tablets }, shape, database.url),
-        ),
+        withLoad(shape.perInstance, async (tablets) => {
+          const instances = { a, b, phones, tablets };
+          const main = await measure(context, instances, shape, database.url);
+          return { main, sweep: await sweep(context, instances, shape, database.url) };
+        }),
       );
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -264,10 +294,7 @@ async function measure(
     collectUntilDelivered(phones, expected, GRACE_MS),
     collectUntilDelivered(tablets, expected, GRACE_MS),
   ]);
-  const lost = (collected: MergedCollect) => {
-    const received = new Set(collected.received);
-    return posted.accepted.filter((id) => !received.has(id)).length + posted.failed;
-  };
+  const lost = (collected: MergedCollect) => lostOf(posted, collected);
   const latency = (collected: MergedCollect): Percentiles => ({
     p50: collected.latency.percentileMillis(50),
     p90: collected.latency.percentileMillis(90),
@@ -299,6 +326,54 @@ async function measure(
   };
 }
 
+/** Notifications posted but not received (or never posted: refused). */
+function lostOf(posted: PostResult, collected: MergedCollect): number {
+  const received = new Set(collected.received);
+  return posted.accepted.filter((id) => !received.has(id)).length + posted.failed;
+}
+
+/**
+ * The rate sweep: each rate for a short window on the instances and sessions of the main
+ * measurement, its cross-instance p99 once every notification arrived (or the grace passed),
+ * up to the first rate whose p99 passes SWEEP_GIVE_UP_P99_MS.
+ */
+async function sweep(
+  context: Parameters<Workload['run']>[0],
+  instances: Instances,
+  shape: RunShape,
+  databaseUrl: string,
+): Promise<SweepRun[]> {
+  const { a, phones, tablets } = instances;
+  const steps: SweepRun[] = [];
+  for (const rate of shape.sweepRates) {
+    context.progress.update(
+      `W7 scale-out: rate sweep, ${rate} meal logs/s through ${a.label} A for ${shape.sweepWindowMs / 1000} s`,
+    );
+    const { posted, backlog } = await complete(
+      instances,
+      { ...shape, rate, durationMs: shape.sweepWindowMs },
+      databaseUrl,
+    );
+    const expected = posted.accepted.length;
+    const [same, cross] = await Promise.all([
+      collectUntilDelivered(phones, expected, GRACE_MS),
+      collectUntilDelivered(tablets, expected, GRACE_MS),
+    ]);
+    const completionsPerSecond = (expected - (backlog ?? 0)) / (posted.elapsedMs / 1000);
+    const lost = lostOf(posted, same) + lostOf(posted, cross);
+    const step: SweepRun = {
+      rate,
+      p99: cross.latency.percentileMillis(99),
+      completionsPerSecond,
+      lost,
+      keptUp: keptUp(rate, completionsPerSecond, lost),
+    };
+    steps.push(step);
+    if (sweepGivesUp(step, SWEEP_GIVE_UP_P99_MS)) break;
+  }
+  return steps;
+}
+
 function countersOf(
   before: Record<'a' | 'b', Record<string, number>>,
   after: Record<'a' | 'b', Record<string, number>>,
@@ -315,7 +390,11 @@ function countersOf(
   };
 }
 
-function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): WorkloadReport {
+function report(results: Record<ClusterKind, ClusterResult>, shape: RunShape): WorkloadReport {
+  const runs = {
+    mealpulse: results.mealpulse.main,
+    'bare-ws-redis': results['bare-ws-redis'].main,
+  };
   const mine = runs.mealpulse;
   const base = runs['bare-ws-redis'];
   const bCpuRatio = mine.cpuPerMealLog.b / base.cpuPerMealLog.b;
@@ -329,6 +408,29 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
     metricOf(both(pick), name, unit, (v) => v, digits);
   const own = (name: string, unit: string, value: number, digits: number) =>
     metricOf({ mealpulse: value }, name, unit, (v) => v, digits);
+  const sweepRows = shape.sweepRates.flatMap((rate) => {
+    const at: Partial<Record<ClusterKind, SweepRun>> = {};
+    for (const kind of ['mealpulse', 'bare-ws-redis'] as const) {
+      const step = results[kind].sweep.find((s) => s.rate === rate);
+      if (step) at[kind] = step;
+    }
+    return [
+      metricOf(at, `sweep ${rate}/s: completions/s`, '1/s', (s) => s.completionsPerSecond, 0),
+      metricOf(at, `sweep ${rate}/s: cross instance p99`, 'ms', (s) => s.p99),
+    ];
+  });
+  const highestUnder = metricOf(
+    {
+      mealpulse: highestRateUnder(results.mealpulse.sweep, SWEEP_P99_THRESHOLD_MS),
+      'bare-ws-redis': highestRateUnder(results['bare-ws-redis'].sweep, SWEEP_P99_THRESHOLD_MS),
+    },
+    `highest rate with cross p99 < ${SWEEP_P99_THRESHOLD_MS} ms (sweep)`,
+    '1/s',
+    (v) => v,
+    0,
+  );
+  const sweepRatio = ratio(highestUnder, 'bare-ws-redis');
+  const topRate = Math.max(...shape.sweepRates);
   return {
     id: 'W7',
     title: 'scale-out: two instances through Redis',
@@ -337,6 +439,8 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
       'sessions held': mine.opened,
       'meal logs/s': shape.rate,
       'duration (s)': shape.durationMs / 1000,
+      'sweep rates (meal logs/s)': shape.sweepRates.join(', '),
+      'sweep window per rate (s)': shape.sweepWindowMs / 1000,
     },
     servers: ['mealpulse', 'bare-ws-redis'],
     metrics: [
@@ -375,6 +479,8 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
       ),
       metric('lost notifications (phones + tablets)', 'count', (r) => r.lost, 0),
       metric('sessions wrongly swept', 'count', (r) => r.wronglySwept, 0),
+      ...sweepRows,
+      highestUnder,
     ],
     targets: [
       check(
@@ -395,6 +501,11 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
         crossP99Ratio <= MAX_CROSS_P99_RATIO && mine.completionsPerSecond >= 0.95 * shape.rate,
       ),
       check(
+        `highest rate with cross-instance p99 < ${SWEEP_P99_THRESHOLD_MS} ms ≥ ${MIN_SWEEP_RATE_RATIO}× the baseline's`,
+        sweepRatio,
+        sweepRatio >= MIN_SWEEP_RATE_RATIO,
+      ),
+      check(
         '≤ 1 Redis message per target instance per notification',
         counted.messagesPerNotification,
         counted.messagesPerNotification <= 1,
@@ -403,6 +514,7 @@ function report(runs: Record<ClusterKind, ClusterRun>, shape: RunShape): Workloa
       check('0 lost', mine.lost, mine.lost === 0, 0),
     ],
     notes: [
+      `Rate sweep: after the main measurement, on the same instances and sessions, meal logs at ${shape.sweepRates.join(', ')}/s for ${shape.sweepWindowMs / 1000} s each, each rate's notifications all delivered (or ${GRACE_MS / 1000} s passed) before the next; a rate counts while it and every lower one kept cross-instance p99 under ${SWEEP_P99_THRESHOLD_MS} ms with ≥ 95 % of it completed and nothing lost, and a server stops at a p99 over ${SWEEP_GIVE_UP_P99_MS} ms.${highestUnder.values['bare-ws-redis'] === topRate ? ` The baseline held up to the top rate swept (${topRate}/s), so its highest rate is a floor and the ratio a ceiling.` : ''}`,
       `A (server core) runs the workers (JOB_CONCURRENCY=${JOB_CONCURRENCY}) and the phones; B (load core, shared with the load generators) only holds the tablets. Latency is from the MealLog’s completedAt (stamped by A as it sends the completion’s statement, which commits on its own) to the frame arriving at the client.`,
       'Meal logs are queued straight into PostgreSQL (what a POST leaves behind) at the steady rate: W7 measures the path from the worker onwards; REST ingress is W3’s and W4’s subject, and on two cores its CPU would come out of the pipeline under test.',
       'The baseline (bare ws + Redis, run after MealPulse on the same machine) is the bare `ws` server as two instances: A inserts each group of completed meal logs in one autocommit statement (completed_at stamped in the statement that commits), publishes the group’s pre-serialised frames once to B without any routing read, and writes them to its phones; B writes them to its tablets. No analysis, outbox row, sequence row (seqs counted in memory), presence lease or acknowledgement write, and the meal logs are produced inside A rather than queued by the orchestrator on the load core: the floor for this path on this machine.',
