@@ -21,7 +21,7 @@ describe('parseArgs', () => {
     [['--rates', '100,-5']],
     [['--rates', 'fast']],
   ])('refuses %j', (argv) => {
-    expect(() => parse('w7', ...(argv as string[]))).toThrow(/--rates needs positive numbers/);
+    expect(() => parse('w7', ...argv)).toThrow(/--rates needs positive numbers/);
   });
 
   it('keeps --rate (W7 main measurement) apart from --rates (the sweep)', () => {
