@@ -3,7 +3,7 @@ import type { Progress } from '../harness/progress';
 import type { WorkloadReport } from '../harness/report';
 
 export interface RunOptions {
-  /** Small sizes, so that every workload together runs in well under a minute (CI smoke test). */
+  /** Small sizes, so that every workload together runs in about two minutes (CI smoke test). */
   quick: boolean;
   /** Overrides the workload's session count. */
   sessions: number | null;
