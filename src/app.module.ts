@@ -12,7 +12,7 @@ import { DatabaseModule } from './database/database.module';
 import { DevicesModule } from './devices/devices.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
-import { loggerOptions } from './logging/logger.options';
+import { loggerOptions, ROOT_LOGGER, rootLogger } from './logging/logger.options';
 import { MealLogsModule } from './meal-logs/meal-logs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
@@ -22,11 +22,12 @@ import { PresenceModule } from './presence/presence.module';
 export class AppModule {
   /** The configuration is validated before the module graph exists; see main.ts. */
   static forRoot(config: AppConfig): DynamicModule {
+    const logger = rootLogger(config);
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerOptions(config)),
+        LoggerModule.forRoot(loggerOptions(logger)),
         ScheduleModule.forRoot(),
         CommonModule,
         MetricsModule,
@@ -40,7 +41,10 @@ export class AppModule {
         NotificationsModule,
         GatewayModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: ROOT_LOGGER, useValue: logger },
+      ],
     };
   }
 }

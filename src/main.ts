@@ -5,11 +5,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { checkRedisCredentials } from './cluster/redis.connection';
 import { loadSigningSecret, secretFilePath, SigningSecretError } from './auth/signing-secret';
 import { refuseDeepJson } from './common/json-depth';
 import { refusePrototypeKeys } from './common/prototype-keys';
+import { ROOT_LOGGER } from './logging/logger.options';
+import { requestLog } from './logging/request-log';
 import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
@@ -34,6 +37,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs);
   // Read when the server starts listening, which is later.
   server.connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
+  app.use(requestLog(app.get<PinoLogger>(ROOT_LOGGER)));
   app.useBodyParser('json', {
     limit: config.http.bodyLimitBytes,
     reviver: refusePrototypeKeys,

@@ -69,8 +69,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpExceptionFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const body = this.toBody(exception, http.getRequest<{ id?: string }>().id);
     const retryAfterSeconds =
       exception instanceof DomainError ? exception.retryAfterSeconds : undefined;
     if (retryAfterSeconds !== undefined) {
@@ -81,7 +82,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     response.status(body.statusCode).json(body);
   }
 
-  private toBody(exception: unknown): ErrorBody {
+  /** `requestId`: the id request lines carry (see `requestLog`), so the two can be joined. */
+  private toBody(exception: unknown, requestId: string | undefined): ErrorBody {
     if (exception instanceof DomainError) {
       const statusCode = statusForDomainError(exception.code);
       return {
@@ -119,7 +121,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       };
     }
     const errorId = randomUUID();
-    this.logger.error({ err: exception, errorId }, 'Unhandled error');
+    this.logger.error({ err: exception, errorId, requestId }, 'Unhandled error');
     const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
     return {
       statusCode,

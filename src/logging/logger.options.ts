@@ -1,38 +1,23 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino, { type Logger as PinoLogger } from 'pino';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
-import { redactedUrl } from './redacted-url';
 import { safeError } from './safe-error';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Injection token of the app's pino logger (see `rootLogger`). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
-/** Structured JSON logs; every HTTP line carries a request id (the caller's X-Request-Id if sane). */
-export function loggerOptions(config: AppConfig): Params {
-  return {
-    pinoHttp: {
-      level: config.logLevel,
-      genReqId: (request: IncomingMessage, response: ServerResponse) => {
-        const given = request.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        response.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // Tokens, cursors and ids in the query never reach the logs; headers are not logged at all,
-      // and errors only as safeError describes them (never a statement's data or a meal's text).
-      serializers: {
-        err: safeError,
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: redactedUrl(req.url),
-        }),
-      },
-      // A success is the common case and says nothing an operator acts on: its line is `debug`,
-      // so at `info` it costs neither serialising nor a write. Refusals stay visible.
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
-      autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
-    },
-  };
+/** The app's one structured JSON logger; errors only as safeError describes them. */
+export function rootLogger(config: AppConfig): PinoLogger {
+  return pino({ level: config.logLevel, serializers: { err: safeError } });
+}
+
+/**
+ * Nest's own logging (every `new Logger(context)`) written through `logger`. nestjs-pino's
+ * per-request middleware (a pino-http child logger and an AsyncLocalStorage scope for every
+ * request) is not installed: request lines come from `requestLog`, which costs a success nothing
+ * when its line would not be written, and the few lines written while handling a request carry
+ * the request id themselves.
+ */
+export function loggerOptions(logger: PinoLogger): Params {
+  return { pinoHttp: { logger }, useExisting: true, forRoutes: [] };
 }
