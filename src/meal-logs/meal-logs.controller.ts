@@ -10,12 +10,20 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOkResponse,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
-import { CreateMealLogDto } from './dto/create-meal-log.dto';
+import { CreateMealLogPipe } from './create-meal-log.reader';
+import { CreateMealLog, CreateMealLogDto } from './dto/create-meal-log.dto';
 import { ListMealLogsQuery } from './dto/list-meal-logs.query';
 import { MealLogPageResponse, MealLogResponse } from './dto/meal-log.response';
 import type { MealLogView } from './meal-log.view';
@@ -29,6 +37,7 @@ export class MealLogsController {
   constructor(private readonly mealLogs: MealLogsService) {}
 
   @Post('natural')
+  @ApiBody({ type: CreateMealLogDto })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -47,7 +56,7 @@ export class MealLogsController {
   })
   async create(
     @CurrentUser() user: AuthenticatedUser,
-    @Body() body: CreateMealLogDto,
+    @Body(CreateMealLogPipe) body: CreateMealLog,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<MealLogView> {

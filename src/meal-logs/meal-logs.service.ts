@@ -5,7 +5,7 @@ import { DomainError } from '../common/domain.error';
 import { parseInstant } from '../common/instant';
 import { decodeCursor, encodeCursor, isUuid } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
-import type { CreateMealLogDto } from './dto/create-meal-log.dto';
+import type { CreateMealLog } from './dto/create-meal-log.dto';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { retryAfterSeconds } from './meal-log-rate.limit';
 import { MealLogRepository, NewMealLog } from './meal-log.repository';
@@ -21,7 +21,7 @@ export interface CreatedMealLog {
   replayed: boolean;
 }
 
-function requestHash(dto: CreateMealLogDto): string {
+function requestHash(dto: CreateMealLog): string {
   const canonical = JSON.stringify([dto.text, dto.mealType ?? null, dto.loggedAt ?? null]);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -44,7 +44,7 @@ export class MealLogsService {
    */
   async create(
     userId: string,
-    dto: CreateMealLogDto,
+    dto: CreateMealLog,
     idempotencyKey?: string,
   ): Promise<CreatedMealLog> {
     const log: NewMealLog = {
