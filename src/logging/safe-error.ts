@@ -39,8 +39,8 @@ function frames(stack: unknown): string[] | undefined {
 }
 
 /**
- * An error as an Error, or as pino's standard serializer has already turned it into a plain
- * object (pino-http does that before a custom `err` serializer runs): `{type, message, stack, …}`.
+ * An error as an Error, or as pino's standard serializer turns it into a plain object
+ * (`{type, message, stack, …}`), should a logger have serialised it before this one runs.
  */
 function asError(value: unknown): Error | null {
   if (value instanceof Error) return value;
