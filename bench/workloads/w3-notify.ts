@@ -1,4 +1,5 @@
-import { check, metricOf, WorkloadReport } from '../harness/report';
+import { DatabaseActivityWindow } from '../harness/database-activity';
+import { check, Metric, metricOf, WorkloadReport } from '../harness/report';
 import { BENCH_JWT_SECRET } from '../harness/server-under-test';
 import { withLoad, withServer } from '../harness/server-session';
 import { MealPoster } from '../load/meal-poster';
@@ -34,11 +35,13 @@ export const w3Notify: Workload = {
     const sessions = sessionsFor(context, 10_000, 200);
     const durationMs = durationMsFor(context, 10, 1);
     const rates = context.options.quick ? [50] : [100, 250, 500, 750, 1000];
-    const steps = await withServer(context, 'mealpulse', ENV, (server) =>
+    let database: Metric[] = [];
+    const steps = await withServer(context, 'mealpulse', ENV, (server, databaseUrl) =>
       withLoad(sessions, async (pool) => {
         await openSessions(pool, server);
         const poster = new MealPoster(server.port, sessions, BENCH_JWT_SECRET);
         const measured: RateStep[] = [];
+        const activity = await DatabaseActivityWindow.open(databaseUrl!);
         try {
           for (const rate of rates) {
             context.progress.update(`W3 notifications: ${sessions} sessions, ${rate} meal logs/s`);
@@ -61,6 +64,7 @@ export const w3Notify: Workload = {
         } finally {
           poster.close();
         }
+        database = await activity.end(measured.reduce((sum, s) => sum + s.posted, 0));
         return measured;
       }),
     );
@@ -76,15 +80,17 @@ export const w3Notify: Workload = {
       title: 'notification latency (MealPulse; the references have no pipeline)',
       parameters: { sessions, 'duration per rate (s)': durationMs / 1000 },
       servers: ['mealpulse'],
-      metrics: Object.entries(byRate).flatMap(([label, step]) => {
-        const one = { mealpulse: step };
-        return [
-          metricOf(one, `${label}: completions/s`, '1/s', (s) => s.completionsPerSecond, 0),
-          metricOf(one, `${label}: commit → frame p50`, 'ms', (s) => s.p50, 1),
-          metricOf(one, `${label}: commit → frame p99`, 'ms', (s) => s.p99, 1),
-          metricOf(one, `${label}: lost / duplicates`, 'count', (s) => s.lost + s.duplicates, 0),
-        ];
-      }),
+      metrics: Object.entries(byRate)
+        .flatMap(([label, step]) => {
+          const one = { mealpulse: step };
+          return [
+            metricOf(one, `${label}: completions/s`, '1/s', (s) => s.completionsPerSecond, 0),
+            metricOf(one, `${label}: commit → frame p50`, 'ms', (s) => s.p50, 1),
+            metricOf(one, `${label}: commit → frame p99`, 'ms', (s) => s.p99, 1),
+            metricOf(one, `${label}: lost / duplicates`, 'count', (s) => s.lost + s.duplicates, 0),
+          ];
+        })
+        .concat(database),
       targets: [
         check(
           `p99 < ${TARGET_P99_MS} ms at ≥ ${TARGET_RATE} completions/s (highest passing rate)`,
@@ -97,6 +103,7 @@ export const w3Notify: Workload = {
       ],
       notes: [
         `JOB_CONCURRENCY=${ENV.JOB_CONCURRENCY}, JOB_POLL_INTERVAL_MS=${ENV.JOB_POLL_INTERVAL_MS}; every notification is acknowledged by the client, as the app does.`,
+        'PostgreSQL per meal log: pg_stat_database and pg_stat_user_tables of the run’s own database over every rate step (POST, job, completion, notification, acknowledgement), the server’s background statements included; WAL from pg_current_wal_lsn, which counts the whole cluster. Bytes per row: pg_total_relation_size ÷ rows at the end.',
       ],
     } satisfies WorkloadReport;
   },
