@@ -57,9 +57,13 @@ function clusterCpuMicros(): number | null {
   }
 }
 
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, STATS_SETTLE_MS));
+}
+
 interface Reading {
   transactions: number;
-  /** Rows inserted, updated and deleted in MEAL_LOG_TABLES. */
+  /** Rows inserted, updated and deleted in the window's tables. */
   inserted: number;
   updated: number;
   deleted: number;
@@ -68,7 +72,7 @@ interface Reading {
   walBytes: number;
 }
 
-async function read(client: Client): Promise<Reading> {
+async function read(client: Client, tables: readonly string[]): Promise<Reading> {
   const { rows } = await client.query<Reading>(
     `SELECT
        (SELECT xact_commit + xact_rollback FROM pg_stat_database
@@ -82,7 +86,7 @@ async function read(client: Client): Promise<Reading> {
        (SELECT coalesce(sum(tup_inserted + tup_updated + tup_deleted), 0) FROM pg_stat_database
          WHERE datname IS DISTINCT FROM current_database())::float8 AS elsewhere,
        pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS "walBytes"`,
-    [MEAL_LOG_TABLES],
+    [tables],
   );
   return rows[0];
 }
@@ -99,70 +103,157 @@ async function bytesPerRow(client: Client): Promise<Record<string, number>> {
   return sizes;
 }
 
+/** What PostgreSQL did over a window, as deltas of its counters. */
+export interface DatabaseActivity extends Reading {
+  /** PostgreSQL's CPU over the window (µs), null when it is not a local process. */
+  cpuMicros: number | null;
+  /** From opening the window to its end, over which `cpuMicros` is read. */
+  windowMs: number;
+  /** From opening to reading the counters, which settle after the window's end. */
+  countedMs: number;
+  /** Bytes per row (table, indexes and TOAST) of the sized tables holding rows at the end. */
+  bytesPerRow: Record<string, number>;
+}
+
 /**
- * What PostgreSQL did for the meal logs of a measured window, as per-meal-log metrics: opened
- * before the first post, ended after the last notification was collected. Counts include the
- * server's background statements over the window (job polls, heartbeats), so they are an upper
- * bound for the meal logs alone.
+ * PostgreSQL's counters for one database and a set of its tables over a measured window,
+ * the server's background statements (job polls, heartbeats) included.
  */
 export class DatabaseActivityWindow {
+  private readonly openedAt = performance.now();
+
   private constructor(
     private readonly client: Client,
+    private readonly tables: readonly string[],
     private readonly before: Reading,
     private readonly cpuBefore: number | null,
   ) {}
 
-  static async open(databaseUrl: string): Promise<DatabaseActivityWindow> {
+  static async open(
+    databaseUrl: string,
+    tables: readonly string[],
+  ): Promise<DatabaseActivityWindow> {
     const client = new Client({ connectionString: databaseUrl });
     await client.connect();
-    return new DatabaseActivityWindow(client, await read(client), clusterCpuMicros());
+    // What happened before the window (the sessions' openings) is published first.
+    await settle();
+    return new DatabaseActivityWindow(
+      client,
+      tables,
+      await read(client, tables),
+      clusterCpuMicros(),
+    );
   }
 
-  async end(mealLogs: number): Promise<Metric[]> {
+  async end(): Promise<DatabaseActivity> {
     try {
-      // CPU is read at once (the settling below is not part of the window); the counters later.
+      // CPU is read at once; the counters once every backend has published them.
       const cpuAfter = clusterCpuMicros();
-      await new Promise((resolve) => setTimeout(resolve, STATS_SETTLE_MS));
+      const windowMs = performance.now() - this.openedAt;
+      await settle();
       // A new snapshot: the default stats_fetch_consistency caches within a transaction only.
-      const after = await read(this.client);
-      const sizes = await bytesPerRow(this.client);
-      const per = (key: keyof Reading) => (after[key] - this.before[key]) / Math.max(1, mealLogs);
-      const metric = (name: string, unit: string, value: number, digits = 2): Metric => ({
-        name,
-        unit,
-        digits,
-        values: { mealpulse: value },
-      });
-      const cpu =
-        cpuAfter === null || this.cpuBefore === null
-          ? []
-          : [
-              metric(
-                'PostgreSQL CPU per meal log (whole local cluster)',
-                'µs',
-                (cpuAfter - this.cpuBefore) / Math.max(1, mealLogs),
-                0,
-              ),
-            ];
-      return [
-        metric('PostgreSQL transactions per meal log', 'count', per('transactions')),
-        metric('rows inserted per meal log (meal-log tables)', 'count', per('inserted')),
-        metric('rows updated per meal log (meal-log tables)', 'count', per('updated')),
-        metric('rows deleted per meal log (meal-log tables)', 'count', per('deleted')),
-        metric('WAL per meal log (cluster-wide)', 'bytes', per('walBytes'), 0),
-        ...cpu,
-        metric(
-          'rows written in other databases meanwhile (WAL is cluster-wide)',
-          'count',
-          after.elsewhere - this.before.elsewhere,
-          0,
-        ),
-        ...Object.entries(sizes).map(([table, bytes]) =>
-          metric(`${table} bytes per row (with indexes)`, 'bytes', bytes, 0),
-        ),
-      ];
+      const after = await read(this.client, this.tables);
+      const delta = (key: keyof Reading) => after[key] - this.before[key];
+      return {
+        transactions: delta('transactions'),
+        inserted: delta('inserted'),
+        updated: delta('updated'),
+        deleted: delta('deleted'),
+        elsewhere: delta('elsewhere'),
+        walBytes: delta('walBytes'),
+        cpuMicros: cpuAfter === null || this.cpuBefore === null ? null : cpuAfter - this.cpuBefore,
+        windowMs,
+        countedMs: performance.now() - this.openedAt,
+        bytesPerRow: await bytesPerRow(this.client),
+      };
     } finally {
       await this.client.end();
     }
   }
+}
+
+function mealpulseMetric(name: string, unit: string, value: number, digits = 2): Metric {
+  return { name, unit, digits, values: { mealpulse: value } };
+}
+
+/**
+ * Per meal log, for a window opened before the first post and ended after the last
+ * notification was collected; an upper bound, since background statements are in it.
+ */
+export function mealLogActivityMetrics(activity: DatabaseActivity, mealLogs: number): Metric[] {
+  const per = (value: number) => value / Math.max(1, mealLogs);
+  return [
+    mealpulseMetric('PostgreSQL transactions per meal log', 'count', per(activity.transactions)),
+    mealpulseMetric(
+      'rows inserted per meal log (meal-log tables)',
+      'count',
+      per(activity.inserted),
+    ),
+    mealpulseMetric('rows updated per meal log (meal-log tables)', 'count', per(activity.updated)),
+    mealpulseMetric('rows deleted per meal log (meal-log tables)', 'count', per(activity.deleted)),
+    mealpulseMetric('WAL per meal log (cluster-wide)', 'bytes', per(activity.walBytes), 0),
+    ...(activity.cpuMicros === null
+      ? []
+      : [
+          mealpulseMetric(
+            'PostgreSQL CPU per meal log (whole local cluster)',
+            'µs',
+            per(activity.cpuMicros),
+            0,
+          ),
+        ]),
+    mealpulseMetric(
+      'rows written in other databases meanwhile (WAL is cluster-wide)',
+      'count',
+      activity.elsewhere,
+      0,
+    ),
+    ...Object.entries(activity.bytesPerRow).map(([table, bytes]) =>
+      mealpulseMetric(`${table} bytes per row (with indexes)`, 'bytes', bytes, 0),
+    ),
+  ];
+}
+
+/**
+ * The session audit's writes for open sessions that only ping: how often a session's row is
+ * written, and what a written row costs PostgreSQL.
+ */
+export function sessionAuditActivityMetrics(
+  activity: DatabaseActivity,
+  sessions: number,
+): Metric[] {
+  // Activity updates the open sessions' rows; nothing opens or ends in the window.
+  const rows = activity.updated;
+  // Rows are counted until the counters settled, CPU only over the window: compare rates.
+  const rowsInWindow = (rows * activity.windowMs) / activity.countedMs;
+  return [
+    mealpulseMetric(
+      'session audit rows updated per session per minute',
+      'count',
+      (rows / sessions / activity.countedMs) * 60_000,
+    ),
+    mealpulseMetric(
+      'PostgreSQL transactions per session audit row',
+      'count',
+      activity.transactions / Math.max(1, rows),
+      3,
+    ),
+    mealpulseMetric(
+      'WAL per session audit row (cluster-wide)',
+      'bytes',
+      activity.walBytes / Math.max(1, rows),
+      0,
+    ),
+    ...(activity.cpuMicros === null
+      ? []
+      : [
+          mealpulseMetric(
+            'PostgreSQL CPU per session audit row (whole local cluster)',
+            'µs',
+            activity.cpuMicros / Math.max(1, rowsInWindow),
+            1,
+          ),
+        ]),
+    mealpulseMetric('rows written in other databases meanwhile', 'count', activity.elsewhere, 0),
+  ];
 }

@@ -1,4 +1,8 @@
-import { DatabaseActivityWindow } from '../harness/database-activity';
+import {
+  DatabaseActivityWindow,
+  MEAL_LOG_TABLES,
+  mealLogActivityMetrics,
+} from '../harness/database-activity';
 import { check, Metric, metricOf, WorkloadReport } from '../harness/report';
 import { BENCH_JWT_SECRET } from '../harness/server-under-test';
 import { withLoad, withServer } from '../harness/server-session';
@@ -41,7 +45,7 @@ export const w3Notify: Workload = {
         await openSessions(pool, server);
         const poster = new MealPoster(server.port, sessions, BENCH_JWT_SECRET);
         const measured: RateStep[] = [];
-        const activity = await DatabaseActivityWindow.open(databaseUrl!);
+        const activity = await DatabaseActivityWindow.open(databaseUrl!, MEAL_LOG_TABLES);
         try {
           for (const rate of rates) {
             context.progress.update(`W3 notifications: ${sessions} sessions, ${rate} meal logs/s`);
@@ -64,7 +68,10 @@ export const w3Notify: Workload = {
         } finally {
           poster.close();
         }
-        database = await activity.end(measured.reduce((sum, s) => sum + s.posted, 0));
+        database = mealLogActivityMetrics(
+          await activity.end(),
+          measured.reduce((sum, s) => sum + s.posted, 0),
+        );
         return measured;
       }),
     );
