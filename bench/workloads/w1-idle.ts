@@ -88,7 +88,7 @@ async function measureIdle(
       const baseline = await server.memory();
       await openSessions(pool, server);
       const audit = databaseUrl
-        ? await DatabaseActivityWindow.open(databaseUrl, ['ws_sessions'])
+        ? await DatabaseActivityWindow.open(databaseUrl, ['ws_sessions'], context.options)
         : null;
       const idle = await measured(context, server, 'w1-idle', async () =>
         mergePings(

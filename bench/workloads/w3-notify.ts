@@ -45,7 +45,11 @@ export const w3Notify: Workload = {
         await openSessions(pool, server);
         const poster = new MealPoster(server.port, sessions, BENCH_JWT_SECRET);
         const measured: RateStep[] = [];
-        const activity = await DatabaseActivityWindow.open(databaseUrl!, MEAL_LOG_TABLES);
+        const activity = await DatabaseActivityWindow.open(
+          databaseUrl!,
+          MEAL_LOG_TABLES,
+          context.options,
+        );
         try {
           for (const rate of rates) {
             context.progress.update(`W3 notifications: ${sessions} sessions, ${rate} meal logs/s`);
