@@ -124,35 +124,43 @@ describe('findFigures', () => {
   });
   const files = [
     file('2026-01-01', false, [
-      report('W1', { 'RSS per session': 9, 'server CPU while idle': 5.7 }, 19_000),
+      report(
+        'W1',
+        { 'RSS per session': 9, 'server CPU while idle': 5.7, 'RSS before sessions': 100 },
+        19_000,
+      ),
+      report('W2', { '(b) N×1 json server CPU per ping': 40 }),
       report('W4', { 'POST natural server CPU per request': 900 }),
     ]),
     file('2026-01-03', true, [report('W4', { 'POST natural server CPU per request': 1 })]),
     file('2026-01-02', false, [
-      report('W1', { 'RSS per session': 11, 'server CPU while idle': null }, 5_000),
+      report(
+        'W1',
+        { 'RSS per session': 11, 'server CPU while idle': 9, 'RSS before sessions': 120 },
+        5_000,
+      ),
+      report('W2', { '(b) N×1 json server CPU per ping': null }),
     ]),
   ];
   const { figures, sources } = findFigures(files);
 
-  it.each<[string, keyof MeasuredFigures, string]>([
-    ['the newest file that holds the figure', 'rssPerSessionKiB', '2026-01-02.json'],
-    // the newest W1's idle CPU is n/a, so the older one's is used
+  it.each<[string, keyof MeasuredFigures, number, string]>([
+    ['the newest file that holds the figure', 'baseRssMiB', 120, '2026-01-02.json'],
+    ['an older file when the newest has it n/a', 'cpuPerJsonPingMicros', 40, '2026-01-01.json'],
+    ['never a quick run', 'cpuPerPostMicros', 900, '2026-01-01.json'],
+    // a per-session figure from the run with the most sessions, though an older one
+    ['the biggest run for a per-session figure', 'rssPerSessionKiB', 9, '2026-01-01.json'],
+    // 5.7 % of a core × 10^4 = 57,000 µs per second, over 19,000 sessions
     [
-      'an older file when the newest lacks it',
+      'a derived figure in the model’s unit',
       'idleCpuPerSessionMicrosPerSecond',
+      3,
       '2026-01-01.json',
     ],
-    ['never a quick run', 'cpuPerPostMicros', '2026-01-01.json'],
-  ])('takes %s', (_, name, fileName) => {
+  ])('takes %s', (_, name, value, fileName) => {
+    expect(figures[name]).toBeCloseTo(value, 6);
     expect(sources[name]?.file).toBe(fileName);
     expect(sources[name]?.value).toBe(figures[name]);
-  });
-
-  it('derives and converts figures', () => {
-    expect(figures.rssPerSessionKiB).toBe(11);
-    // 5.7 % of a core × 10^4 = 57,000 µs per second, over 19,000 sessions
-    expect(figures.idleCpuPerSessionMicrosPerSecond).toBeCloseTo(3, 6);
-    expect(figures.cpuPerPostMicros).toBe(900);
   });
 
   it('leaves a figure no file holds as not measured', () => {

@@ -21,10 +21,11 @@ function bytes(value: number): string {
   return `${number(scaled, scaled < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
-function table(header: string[], rows: string[][]): string[] {
+/** `align`: `r` for a right-aligned (numeric) column, `l` for text. */
+function table(header: string[], align: string, rows: string[][]): string[] {
   return [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    `| ${header.map((_, i) => (align[i] === 'r' ? '---:' : '---')).join(' | ')} |`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ];
 }
@@ -152,16 +153,17 @@ export function renderPlan(
   return [
     '#### Measured figures',
     '',
-    ...table(['figure', 'value', 'from'], figureRows),
+    ...table(['figure', 'value', 'from'], 'lrl', figureRows),
     '',
     `#### ${number(a.users)} concurrent users`,
     '',
-    ...table(['quantity', 'value', 'how'], planRows),
+    ...table(['quantity', 'value', 'how'], 'lrl', planRows),
     '',
     '#### Shared resources (instances scale out; these do not)',
     '',
     ...table(
       ['resource', `load ÷ capacity at ${number(a.users)} users`, 'users at capacity'],
+      'lrr',
       saturationRows,
     ),
     '',

@@ -15,17 +15,27 @@ interface FigureSource {
   metric: string;
   /** From the metric's MealPulse value (and its report's parameters) to the model's unit. */
   derive?: (value: number, report: WorkloadReport) => number;
+  /**
+   * The run's size, for a figure that a bigger run measures better: an instance's fixed costs
+   * (timers, pools, its own heap) spread over fewer sessions inflate a per-session figure.
+   */
+  size?: (report: WorkloadReport) => number;
 }
+
+const sessions = (report: WorkloadReport) => Number(report.parameters.sessions);
+const sessionsPerInstance = (report: WorkloadReport) =>
+  Number(report.parameters['sessions per instance']);
 
 /** Where each figure is measured: the workload's report id and the metric's name. */
 export const FIGURE_SOURCES: Record<FigureName, FigureSource> = {
-  rssPerSessionKiB: { workload: 'W1', metric: 'RSS per session' },
+  rssPerSessionKiB: { workload: 'W1', metric: 'RSS per session', size: sessions },
   baseRssMiB: { workload: 'W1', metric: 'RSS before sessions' },
   idleCpuPerSessionMicrosPerSecond: {
     workload: 'W1',
     metric: 'server CPU while idle',
     // % of a core × 10^4 = µs per second, shared by the run's sessions.
-    derive: (percent, report) => (percent * 1e4) / Number(report.parameters.sessions),
+    derive: (percent, report) => (percent * 1e4) / sessions(report),
+    size: sessions,
   },
   cpuPerProtocolPingMicros: { workload: 'W2', metric: '(b) N×1 protocol server CPU per ping' },
   cpuPerJsonPingMicros: { workload: 'W2', metric: '(b) N×1 json server CPU per ping' },
@@ -33,10 +43,12 @@ export const FIGURE_SOURCES: Record<FigureName, FigureSource> = {
   cpuPerMealLogFirstSessionMicros: {
     workload: 'W7',
     metric: 'A CPU per meal log (worker, push, acks)',
+    size: sessionsPerInstance,
   },
   cpuPerMealLogOtherSessionMicros: {
     workload: 'W7',
     metric: 'B CPU per meal log (cross-instance push, acks)',
+    size: sessionsPerInstance,
   },
   redisLeasesPerFrame: {
     workload: 'W7',
@@ -96,8 +108,9 @@ function metricValue(report: WorkloadReport, name: string): number {
 }
 
 /**
- * Each figure from the newest result file that holds it (quick runs are smoke tests, not
- * measurements, and are skipped), with the file it came from; NaN and null when none does.
+ * Each figure from the newest result file that holds it, or for a figure with a size the
+ * biggest run's (the newest among equals), with the file it came from; NaN and null when none
+ * does. Quick runs are smoke tests, not measurements, and are skipped.
  */
 export function findFigures(files: ResultFile[]): {
   figures: MeasuredFigures;
@@ -111,9 +124,15 @@ export function findFigures(files: ResultFile[]): {
   for (const [name, source] of Object.entries(FIGURE_SOURCES) as [FigureName, FigureSource][]) {
     figures[name] = Number.NaN;
     sources[name] = null;
-    for (const file of newestFirst) {
-      const report = file.reports.find((r) => r.id === source.workload);
-      if (!report) continue;
+    const candidates = newestFirst.flatMap((file) =>
+      file.reports.filter((r) => r.id === source.workload).map((report) => ({ file, report })),
+    );
+    // A stable sort: the newest stays first among runs of one size.
+    if (source.size) {
+      const size = source.size;
+      candidates.sort((x, y) => (size(y.report) || 0) - (size(x.report) || 0));
+    }
+    for (const { file, report } of candidates) {
       const raw = metricValue(report, source.metric);
       const value = source.derive ? source.derive(raw, report) : raw;
       if (!Number.isFinite(value)) continue;
