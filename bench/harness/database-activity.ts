@@ -186,7 +186,8 @@ function mealpulseMetric(name: string, unit: string, value: number, digits = 2):
  * notification was collected; an upper bound, since background statements are in it.
  */
 export function mealLogActivityMetrics(activity: DatabaseActivity, mealLogs: number): Metric[] {
-  const per = (value: number) => value / Math.max(1, mealLogs);
+  // None posted (a failed run): no figure rather than a made-up one.
+  const per = (value: number) => (mealLogs > 0 ? value / mealLogs : Number.NaN);
   return [
     mealpulseMetric('PostgreSQL transactions per meal log', 'count', per(activity.transactions)),
     mealpulseMetric(
@@ -231,6 +232,8 @@ export function sessionAuditActivityMetrics(
   const rows = activity.updated;
   // Rows are counted until the counters settled, CPU only over the window: compare rates.
   const rowsInWindow = (rows * activity.windowMs) / activity.countedMs;
+  // No row written (a window shorter than the flush interval): no cost per row to report.
+  const perRow = (value: number, of = rows) => (of > 0 ? value / of : Number.NaN);
   return [
     mealpulseMetric(
       'session audit rows updated per session per minute',
@@ -240,13 +243,13 @@ export function sessionAuditActivityMetrics(
     mealpulseMetric(
       'PostgreSQL transactions per session audit row',
       'count',
-      activity.transactions / Math.max(1, rows),
+      perRow(activity.transactions),
       3,
     ),
     mealpulseMetric(
       'WAL per session audit row (cluster-wide)',
       'bytes',
-      activity.walBytes / Math.max(1, rows),
+      perRow(activity.walBytes),
       0,
     ),
     ...(activity.cpuMicros === null
@@ -255,7 +258,7 @@ export function sessionAuditActivityMetrics(
           mealpulseMetric(
             'PostgreSQL CPU per session audit row (whole local cluster)',
             'µs',
-            activity.cpuMicros / Math.max(1, rowsInWindow),
+            perRow(activity.cpuMicros, rowsInWindow),
             1,
           ),
         ]),
