@@ -69,7 +69,7 @@ export interface Assumptions {
   sessionLifetimeMinutes: number;
   /** Share of a core (one instance is one Node process on one core) or of Redis/PostgreSQL CPU. */
   targetCpuUtilisation: number;
-  instanceMemoryMiB: number;
+  instanceMemoryMib: number;
   /** Share of an instance's memory the model fills. */
   targetMemoryUtilisation: number;
   /** NOTIFICATION_RETENTION_DAYS. */
@@ -93,7 +93,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   heartbeatIntervalS: 30,
   sessionLifetimeMinutes: 60,
   targetCpuUtilisation: 0.6,
-  instanceMemoryMiB: 2048,
+  instanceMemoryMib: 2048,
   targetMemoryUtilisation: 0.7,
   notificationRetentionDays: 30,
   sessionAuditRetentionDays: 90,
@@ -187,7 +187,7 @@ export function planCapacity(f: MeasuredFigures, a: Assumptions): CapacityPlan {
 
   const instancesByCpuExact = totalCores / a.targetCpuUtilisation;
   const sessionMemoryPerInstanceKiB =
-    (a.instanceMemoryMiB * a.targetMemoryUtilisation - f.baseRssMiB) * 1024;
+    (a.instanceMemoryMib * a.targetMemoryUtilisation - f.baseRssMiB) * 1024;
   const instancesByMemoryExact = (sessions * f.rssPerSessionKiB) / sessionMemoryPerInstanceKiB;
   const instancesExact = maxKnown(instancesByCpuExact, instancesByMemoryExact);
   const needed = Math.ceil(instancesExact);

@@ -80,7 +80,7 @@ export function renderPlan(
     [
       'instances by memory',
       number(plan.instances.byMemory),
-      `${a.instanceMemoryMiB} MiB each, ${number(a.targetMemoryUtilisation * 100)} % used, less the RSS before sessions`,
+      `${a.instanceMemoryMib} MiB each, ${number(a.targetMemoryUtilisation * 100)} % used, less the RSS before sessions`,
     ],
     [
       '**instances needed**',
