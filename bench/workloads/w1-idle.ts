@@ -1,5 +1,6 @@
 import type { HeartbeatResult, CollectResult } from '../load/load-messages';
-import { check, metricOf, ratio, WorkloadReport } from '../harness/report';
+import { DatabaseActivityWindow, sessionAuditActivityMetrics } from '../harness/database-activity';
+import { check, Metric, metricOf, ratio, WorkloadReport } from '../harness/report';
 import type { ServerKind } from '../harness/server-kinds';
 import { measured, withLoad, withServer } from '../harness/server-session';
 import { openSessions } from './connect';
@@ -21,6 +22,9 @@ interface IdleMeasurement {
   cpuPercent: number;
   rttP99: number;
   wronglySwept: number;
+  baseRssMiB: number;
+  /** What the session audit wrote meanwhile (MealPulse: the references keep no audit). */
+  audit: Metric[];
 }
 
 /**
@@ -59,6 +63,8 @@ export const w1Idle: Workload = {
         metric('server CPU while idle', '% of a core', (m) => m.cpuPercent, 2),
         metric('ping RTT p99', 'ms', (m) => m.rttP99, 2),
         metric('sessions wrongly swept', 'count', (m) => m.wronglySwept, 0),
+        metric('RSS before sessions', 'MiB', (m) => m.baseRssMiB),
+        ...(results.mealpulse?.audit ?? []),
       ],
       targets: [
         check('RSS per session ≤ 2× bare ws', ratio(rss, 'bare-ws'), ratio(rss, 'bare-ws') <= 2),
@@ -89,10 +95,13 @@ async function measureIdle(
   pingIntervalMs: number,
   durationMs: number,
 ): Promise<IdleMeasurement> {
-  return withServer(context, kind, {}, (server) =>
+  return withServer(context, kind, {}, (server, databaseUrl) =>
     withLoad(sessions, async (pool) => {
       const baseline = await server.memory();
       await openSessions(pool, server);
+      const audit = databaseUrl
+        ? await DatabaseActivityWindow.open(databaseUrl, ['ws_sessions'], context.options)
+        : null;
       const idle = await measured(context, server, 'w1-idle', async () =>
         mergePings(
           (await pool.all(
@@ -102,6 +111,7 @@ async function measureIdle(
         ),
       );
       const loaded = await server.memory();
+      const auditMetrics = audit ? sessionAuditActivityMetrics(await audit.end(), sessions) : [];
       const collected = mergeCollects(
         (await pool.all({ cmd: 'collect' }, 30_000)) as CollectResult[],
       );
@@ -111,6 +121,8 @@ async function measureIdle(
         cpuPercent: (100 * idle.cpuMicros) / (idle.elapsedMs * 1000),
         rttP99: idle.result.rtt.percentileMillis(99),
         wronglySwept: collected.wronglySwept,
+        baseRssMiB: baseline.rssBytes / KIB / KIB,
+        audit: auditMetrics,
       };
     }),
   );

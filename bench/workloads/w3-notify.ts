@@ -1,5 +1,10 @@
+import {
+  DatabaseActivityWindow,
+  MEAL_LOG_TABLES,
+  mealLogActivityMetrics,
+} from '../harness/database-activity';
 import { highestRateUnder, keptUp, nearestRate, sweepGivesUp } from '../harness/rate-sweep';
-import { check, metricOf, ratio, WorkloadReport } from '../harness/report';
+import { check, Metric, metricOf, ratio, WorkloadReport } from '../harness/report';
 import type { ServerKind } from '../harness/server-kinds';
 import { BENCH_JWT_SECRET } from '../harness/server-under-test';
 import { measured, withLoad, withServer } from '../harness/server-session';
@@ -48,11 +53,13 @@ export const w3Notify: Workload = {
     const sessions = sessionsFor(context, 10_000, 200);
     const durationMs = durationMsFor(context, 10, 1);
     const rates = ratesFor(context, [100, 250, 500, 750, 1000], [50]);
+    const mealpulse = await stepThrough(context, 'mealpulse', sessions, durationMs, rates);
+    const reference = await stepThrough(context, 'bare-pipeline', sessions, durationMs, rates);
     const steps: Record<PipelineKind, RateStep[]> = {
-      mealpulse: await stepThrough(context, 'mealpulse', sessions, durationMs, rates),
-      'bare-pipeline': await stepThrough(context, 'bare-pipeline', sessions, durationMs, rates),
+      mealpulse: mealpulse.steps,
+      'bare-pipeline': reference.steps,
     };
-    return report(steps, sessions, durationMs, rates);
+    return report(steps, mealpulse.database, sessions, durationMs, rates);
   },
 };
 
@@ -62,13 +69,18 @@ async function stepThrough(
   sessions: number,
   durationMs: number,
   rates: number[],
-): Promise<RateStep[]> {
-  return withServer(context, kind, ENV, (server) =>
+): Promise<{ steps: RateStep[]; database: Metric[] }> {
+  return withServer(context, kind, ENV, (server, databaseUrl) =>
     withLoad(sessions, async (pool) => {
       context.progress.update(`W3 notifications: opening ${sessions} sessions on ${server.label}`);
       await openSessions(pool, server);
       const poster = new MealPoster(server.port, sessions, BENCH_JWT_SECRET);
       const measuredSteps: RateStep[] = [];
+      // PostgreSQL's work per meal log, for the capacity model: MealPulse's only.
+      const activity =
+        kind === 'mealpulse'
+          ? await DatabaseActivityWindow.open(databaseUrl!, MEAL_LOG_TABLES, context.options)
+          : undefined;
       try {
         for (const rate of rates) {
           context.progress.update(
@@ -97,13 +109,20 @@ async function stepThrough(
       } finally {
         poster.close();
       }
-      return measuredSteps;
+      const database = activity
+        ? mealLogActivityMetrics(
+            await activity.end(),
+            measuredSteps.reduce((sum, s) => sum + s.posted, 0),
+          )
+        : [];
+      return { steps: measuredSteps, database };
     }),
   );
 }
 
 function report(
   steps: Record<PipelineKind, RateStep[]>,
+  database: Metric[],
   sessions: number,
   durationMs: number,
   rates: number[],
@@ -174,6 +193,7 @@ function report(
         (v) => v,
         0,
       ),
+      ...database,
     ],
     targets: [
       check(
@@ -190,6 +210,7 @@ function report(
     notes: [
       `JOB_CONCURRENCY=${ENV.JOB_CONCURRENCY}, JOB_POLL_INTERVAL_MS=${ENV.JOB_POLL_INTERVAL_MS} for both; every notification is acknowledged by the client, as the app does. A server whose p99 passes ${GIVE_UP_P99_MS} ms is not offered the higher rates.`,
       'The bare pipeline (run after MealPulse on the same machine) is one node:http + ws + pg process: the same POST statement as W4’s node:http + pg, one statement claiming due jobs (oldest first, FOR UPDATE SKIP LOCKED, under a lease), one statement per job deleting it and completing its meal log (completed_at stamped in the statement that commits), then the frame written to the user’s sessions. No analysis: it stores what MealPulse’s built-in analyser makes of the posted text, as the bench keeps no copy of the analyser (the analysis is about 25 µs of CPU per meal log on this machine); no outbox, sequence row, delivery ledger, retries, fairness between users or acknowledgement write.',
+      'PostgreSQL per meal log (MealPulse): pg_stat_database and pg_stat_user_tables of the run’s own database over every rate step (POST, job, completion, notification, acknowledgement), the server’s background statements included; WAL from pg_current_wal_lsn, which counts the whole cluster. Bytes per row: pg_total_relation_size ÷ rows at the end.',
       'Capacity is the highest completions/s over the rates offered, so it cannot exceed the highest rate offered: equal capacities at that rate mean both kept up.',
     ],
   } satisfies WorkloadReport;

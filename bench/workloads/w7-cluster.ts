@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { createBenchDatabase } from '../harness/bench-database';
+import { RedisActivityWindow } from '../harness/redis-activity';
 import { LOAD_CORE, SERVER_CORE } from '../harness/pinned-spawn';
 import { highestRateUnder, keptUp, SweepStep, sweepGivesUp } from '../harness/rate-sweep';
 import { check, metricOf, ratio, WorkloadReport } from '../harness/report';
@@ -100,6 +101,8 @@ interface ClusterCounters {
   messagesPerNotification: number;
   readCommandsPerNotification: number;
   leaseCommandsPerFrame: number;
+  /** Redis main-thread CPU per command processed in the window (every client's). */
+  redisCpuPerCommandMicros: number;
   writtenWithin20: Record<'a' | 'b', number>;
 }
 
@@ -278,6 +281,7 @@ async function measure(
     `W7 scale-out: ${opened} sessions, ${rate} meal logs/s through ${a.label} A`,
   );
   await Promise.all([a.resetLoopDelay(), b.resetLoopDelay()]);
+  const redis = counted ? await RedisActivityWindow.open(shape.redisUrl) : null;
   let onA: Measured<Measured<{ posted: PostResult; backlog: number | null }>>;
   // How late each event loop ran its timers: its own long tasks plus waiting for a core.
   let loopDelay: Record<'a' | 'b', LoopDelayReading>;
@@ -289,6 +293,7 @@ async function measure(
   } finally {
     loopDelay = { a: await a.loopDelay(), b: await b.loopDelay() };
   }
+  const redisCpuPerCommandMicros = redis ? await redis.end() : Number.NaN;
   const onB = onA.result;
   const { posted, backlog } = onB.result;
   const expected = posted.accepted.length;
@@ -322,9 +327,10 @@ async function measure(
     cross: latency(crossInstance),
     lost: lost(sameInstance) + lost(crossInstance),
     wronglySwept: sameInstance.wronglySwept + crossInstance.wronglySwept,
-    counters:
-      before &&
-      countersOf(before, { a: await counters(a, COUNTERS), b: await counters(b, COUNTERS) }),
+    counters: before && {
+      ...countersOf(before, { a: await counters(a, COUNTERS), b: await counters(b, COUNTERS) }),
+      redisCpuPerCommandMicros,
+    },
   };
 }
 
@@ -379,7 +385,7 @@ async function sweep(
 function countersOf(
   before: Record<'a' | 'b', Record<string, number>>,
   after: Record<'a' | 'b', Record<string, number>>,
-): ClusterCounters {
+): Omit<ClusterCounters, 'redisCpuPerCommandMicros'> {
   const delta = (name: string) => after.a[name] - before.a[name] + (after.b[name] - before.b[name]);
   const writtenWithin20 = (server: 'a' | 'b') =>
     (100 * (after[server][WRITTEN_WITHIN_20] - before[server][WRITTEN_WITHIN_20])) /
@@ -479,6 +485,7 @@ function report(results: Record<ClusterKind, ClusterResult>, shape: RunShape): W
         counted.leaseCommandsPerFrame,
         2,
       ),
+      own('Redis CPU per command (main thread)', 'µs', counted.redisCpuPerCommandMicros, 2),
       metric('lost notifications (phones + tablets)', 'count', (r) => r.lost, 0),
       metric('sessions wrongly swept', 'count', (r) => r.wronglySwept, 0),
       ...sweepRows,
