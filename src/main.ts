@@ -14,6 +14,8 @@ import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
 import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
+import { WsGateway } from './gateway/ws.gateway';
+import { directFrameHandlers } from './realtime/direct-frame.decorator';
 import { MealPulseWsAdapter } from './realtime/mealpulse-ws.adapter';
 
 /**
@@ -47,6 +49,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       maxPayloadBytes: config.ws.maxPayloadBytes,
       maxMessagesPerSecond: config.ws.maxMessagesPerSecond,
       maxBufferedBytes: config.ws.maxBufferedBytes,
+      directHandlers: directFrameHandlers(app.get(WsGateway)),
     }),
   );
   app.enableShutdownHooks();
