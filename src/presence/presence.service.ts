@@ -82,14 +82,18 @@ export class PresenceService {
   /** A sign of life: the hot path of the whole service, so memory only. */
   updateLastSeen(session: LiveSession, kind: FrameKind): void {
     if (session.endReason !== null) return;
+    // A JSON ping is a message too, and the every-frame listener refreshes and shares it in the
+    // same event: here it only counts as a ping.
+    if (kind === 'json_ping') {
+      session.pings++;
+      this.metrics.signsOfLife.pings.json_ping++;
+      return;
+    }
     session.lastSeenAt = Date.now();
     if (kind !== 'message') {
       session.pings++;
       this.metrics.signsOfLife.pings[kind]++;
     }
-    // A JSON ping is a message too, and the gateway's every-frame listener has already shared it:
-    // here it only counts as a ping.
-    if (kind === 'json_ping') return;
     this.metrics.signsOfLife.lastSeenUpdates++;
     this.store.touched(session);
     this.audit.touched(session);
