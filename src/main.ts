@@ -14,8 +14,7 @@ import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
 import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
-import { WsGateway } from './gateway/ws.gateway';
-import { directFrameHandlers } from './realtime/direct-frame.decorator';
+import { GatewayModule } from './gateway/gateway.module';
 import { MealPulseWsAdapter } from './realtime/mealpulse-ws.adapter';
 
 /**
@@ -49,7 +48,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       maxPayloadBytes: config.ws.maxPayloadBytes,
       maxMessagesPerSecond: config.ws.maxMessagesPerSecond,
       maxBufferedBytes: config.ws.maxBufferedBytes,
-      directHandlers: directFrameHandlers(app.get(WsGateway)),
+      directHandlers: GatewayModule.frameHandlers(app),
     }),
   );
   app.enableShutdownHooks();

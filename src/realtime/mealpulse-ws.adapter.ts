@@ -151,7 +151,10 @@ export class MealPulseWsAdapter extends WsAdapter {
       if (direct) return this.replyNow(client, direct, frame);
       const handler = byType.get(frame.type);
       if (!handler) {
-        this.sendError(client, { code: 'unknown_type', message: `Unknown frame type "${frame.type}"` });
+        this.sendError(client, {
+          code: 'unknown_type',
+          message: `Unknown frame type "${frame.type}"`,
+        });
         return;
       }
       void this.reply(client, handler(frame, frame.type));
