@@ -216,11 +216,14 @@ describe('WebSocket frame abuse', () => {
       } finally {
         written.mockRestore();
       }
-      const rows = await app.dataSource.query<{ acked_at: Date | null }[]>(
-        `SELECT acked_at FROM notifications WHERE user_id = 'ack-owner'`,
-      );
-      // Acknowledged by its owner alone, after the intruder tried.
-      expect(rows).toEqual([{ acked_at: expect.any(Date) }]);
+      // Acknowledged by its owner alone, after the intruder tried (the spy saw the write start;
+      // it commits a moment later).
+      await expectEventually(async () => {
+        const rows = await app.dataSource.query<{ acked_at: Date | null }[]>(
+          `SELECT acked_at FROM notifications WHERE user_id = 'ack-owner'`,
+        );
+        expect(rows).toEqual([{ acked_at: expect.any(Date) }]);
+      });
       expect(intruder.frames.filter((frame) => frame.type === 'notification')).toEqual([]);
     });
   });
