@@ -17,7 +17,6 @@ import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
 import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
-import { GatewayModule } from './gateway/gateway.module';
 import { MealPulseWsAdapter } from './realtime/mealpulse-ws.adapter';
 
 /**
@@ -52,7 +51,6 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       maxPayloadBytes: config.ws.maxPayloadBytes,
       maxMessagesPerSecond: config.ws.maxMessagesPerSecond,
       maxBufferedBytes: config.ws.maxBufferedBytes,
-      directHandlers: GatewayModule.frameHandlers(app),
     }),
   );
   app.enableShutdownHooks();

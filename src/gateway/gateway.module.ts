@@ -1,7 +1,6 @@
-import { INestApplicationContext, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { PresenceModule } from '../presence/presence.module';
-import { directFrameHandlers, DirectFrameHandler } from '../realtime/direct-frame.decorator';
 import { WsGateway } from './ws.gateway';
 
 /** The WebSocket endpoint, on top of the modules whose frames it carries. */
@@ -9,9 +8,4 @@ import { WsGateway } from './ws.gateway';
   imports: [PresenceModule, NotificationsModule],
   providers: [WsGateway],
 })
-export class GatewayModule {
-  /** The gateway's frame handlers, for the WebSocket adapter to call directly. */
-  static frameHandlers(app: INestApplicationContext): Map<string, DirectFrameHandler> {
-    return directFrameHandlers(app.get(WsGateway));
-  }
-}
+export class GatewayModule {}
