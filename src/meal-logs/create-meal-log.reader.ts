@@ -4,7 +4,8 @@ import { textProblem, TextRule } from '../common/text';
 import type { CreateMealLog } from './dto/create-meal-log.dto';
 import { MEAL_TYPES, MealType } from './meal-log.view';
 
-const TEXT_RULE: TextRule = { min: 1, max: 1000, lineBreaks: true };
+/** The meal text's rule: the check below and the OpenAPI description both read it. */
+export const MEAL_TEXT_RULE: TextRule = { min: 1, max: 1000, lineBreaks: true };
 const FIELDS: ReadonlySet<string> = new Set(['text', 'mealType', 'loggedAt']);
 const MEAL_TYPE_SET: ReadonlySet<unknown> = new Set(MEAL_TYPES);
 
@@ -30,7 +31,7 @@ export function readCreateMealLog(
     if (!FIELDS.has(key)) problems.push(`property ${key} should not exist`);
   }
   const text = typeof fields.text === 'string' ? fields.text.trim() : undefined;
-  const textIssue = text === undefined ? 'must be a string' : textProblem(text, TEXT_RULE);
+  const textIssue = text === undefined ? 'must be a string' : textProblem(text, MEAL_TEXT_RULE);
   if (textIssue !== null) problems.push(`text ${textIssue}`);
   const { mealType, loggedAt } = fields;
   if (isGiven(mealType) && !MEAL_TYPE_SET.has(mealType)) {

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MEAL_TEXT_RULE } from '../create-meal-log.reader';
 import { MEAL_TYPES, MealType } from '../meal-log.view';
 
 /** A meal log as a client asks for it, once `readCreateMealLog` has accepted the body. */
@@ -12,7 +13,11 @@ export interface CreateMealLog {
 
 /** OpenAPI description of the POST body; the runtime check is `readCreateMealLog`. */
 export class CreateMealLogDto implements CreateMealLog {
-  @ApiProperty({ example: '1 small apple', minLength: 1, maxLength: 1000 })
+  @ApiProperty({
+    example: '1 small apple',
+    minLength: MEAL_TEXT_RULE.min,
+    maxLength: MEAL_TEXT_RULE.max,
+  })
   text!: string;
 
   @ApiPropertyOptional({ enum: MEAL_TYPES })
