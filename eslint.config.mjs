@@ -50,6 +50,8 @@ const FEATURES = {
       'upgrade.authorizer',
       'live-session',
       'session-placement',
+      'presence-change',
+      'presence-changes',
     ],
   },
   devices: { uses: [], surface: ['devices.module', 'devices.service', 'push-target'] },
@@ -60,6 +62,7 @@ const FEATURES = {
   },
   gateway: { uses: ['presence', 'notifications'], surface: ['gateway.module'] },
   health: { uses: [], surface: ['health.module'] },
+  'admin-console': { uses: ['presence'], surface: ['admin-console.module'] },
 };
 
 const unmapped = readdirSync(new URL('./src', import.meta.url), { withFileTypes: true }).filter(

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminConsoleModule } from './admin-console/admin-console.module';
 import { AuthModule } from './auth/auth.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { CommonModule } from './common/common.module';
@@ -40,6 +41,7 @@ export class AppModule {
         DevicesModule,
         NotificationsModule,
         GatewayModule,
+        AdminConsoleModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

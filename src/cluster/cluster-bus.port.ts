@@ -7,6 +7,11 @@ import type { ClusterTopic } from './cluster-topic';
 export abstract class ClusterBus {
   /** Sends to one instance; resolves false when the message could not be handed to Redis. */
   abstract send<T>(instanceId: string, topic: ClusterTopic<T>, message: T): Promise<boolean>;
+  /**
+   * Sends to every other instance, for the rare messages that are everyone's concern (an admin
+   * watching the deployment); resolves false when it could not be handed to Redis.
+   */
+  abstract broadcast<T>(topic: ClusterTopic<T>, message: T): Promise<boolean>;
   /** Handles this topic's messages sent to this instance (one handler per topic). */
   abstract on<T>(topic: ClusterTopic<T>, handler: (message: T) => void): void;
 }

@@ -8,6 +8,10 @@ export class LocalClusterBus extends ClusterBus {
     return Promise.resolve(false);
   }
 
+  broadcast(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   on(): void {
     // Nothing ever arrives.
   }

@@ -10,6 +10,8 @@ import { RedisConnection } from './redis.connection';
 interface Envelope {
   topic: string;
   message: unknown;
+  /** The sending instance, on broadcasts: it hears its own and ignores them. */
+  from?: string;
 }
 
 /** Why a message from Redis was dropped (a metric label). */
@@ -31,7 +33,8 @@ function isEnvelope(value: unknown): value is Envelope {
 
 /**
  * One Redis channel per instance: a sender publishes once to each instance that needs the
- * message (found through the presence store), never to everyone for receivers to filter.
+ * message (found through the presence store), never to everyone for receivers to filter. A
+ * channel shared by all carries the few messages that are everyone's concern (`broadcast`).
  *
  * Redis is not trusted to hold only what MealPulse wrote (anyone who can reach it can publish):
  * every message is parsed without prototype keys and checked against its topic's schema, and one
@@ -54,21 +57,33 @@ export class RedisClusterBus extends ClusterBus implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const own = this.channel(this.instance.id);
+    const everyone = this.broadcastChannel();
     this.redis.subscriber.on('message', (channel: string, text: string) => {
-      if (channel === own) this.dispatch(text);
+      if (channel === own || channel === everyone) this.dispatch(text);
     });
-    await this.redis.subscriber.subscribe(own);
+    await this.redis.subscriber.subscribe(own, everyone);
   }
 
-  async send<T>(instanceId: string, topic: ClusterTopic<T>, message: T): Promise<boolean> {
-    const envelope: Envelope = { topic: topic.name, message };
+  send<T>(instanceId: string, topic: ClusterTopic<T>, message: T): Promise<boolean> {
+    return this.publish(this.channel(instanceId), { topic: topic.name, message }, instanceId);
+  }
+
+  broadcast<T>(topic: ClusterTopic<T>, message: T): Promise<boolean> {
+    return this.publish(
+      this.broadcastChannel(),
+      { topic: topic.name, message, from: this.instance.id },
+      'every instance',
+    );
+  }
+
+  private async publish(channel: string, envelope: Envelope, to: string): Promise<boolean> {
     try {
-      await this.redis.commands.publish(this.channel(instanceId), JSON.stringify(envelope));
-      this.metrics.redisMessagesPublished.inc({ kind: topic.name });
+      await this.redis.commands.publish(channel, JSON.stringify(envelope));
+      this.metrics.redisMessagesPublished.inc({ kind: envelope.topic });
       return true;
     } catch (error) {
       this.logger.warn(
-        `could not publish ${topic.name} to ${instanceId}: ${(error as Error).message}`,
+        `could not publish ${envelope.topic} to ${to}: ${(error as Error).message}`,
       );
       return false;
     }
@@ -85,6 +100,10 @@ export class RedisClusterBus extends ClusterBus implements OnModuleInit {
     return `${this.redis.keyPrefix}instance:${instanceId}`;
   }
 
+  private broadcastChannel(): string {
+    return `${this.redis.keyPrefix}instances`;
+  }
+
   private dispatch(text: string): void {
     let envelope: unknown;
     try {
@@ -93,6 +112,7 @@ export class RedisClusterBus extends ClusterBus implements OnModuleInit {
       envelope = undefined;
     }
     if (!isEnvelope(envelope)) return this.drop('unknown', 'malformed');
+    if (envelope.from === this.instance.id) return;
     const subscription = this.subscriptions.get(envelope.topic);
     // An unknown name is not used as a label: whoever writes to Redis would choose the series.
     if (!subscription) return this.drop('unknown', 'unknown_topic');

@@ -8,6 +8,7 @@ import { AdminPresenceService } from './admin-presence.service';
 import { InstanceHeartbeat } from './instance-heartbeat';
 import { LocalSessions } from './local-sessions';
 import { MemoryPresenceStore } from './memory-presence.store';
+import { PresenceChanges } from './presence-changes';
 import { PresenceStore } from './presence-store.port';
 import { RedisPresenceStore } from './redis-presence.store';
 import { PresenceService } from './presence.service';
@@ -23,6 +24,7 @@ import { UpgradeAuthorizer } from './upgrade.authorizer';
   controllers: [AdminPresenceController],
   providers: [
     PresenceService,
+    PresenceChanges,
     LocalSessions,
     {
       // In memory for one instance; shared through Redis when REDIS_URL is set.
@@ -49,6 +51,6 @@ import { UpgradeAuthorizer } from './upgrade.authorizer';
     ServerHeartbeat,
     AdminPresenceService,
   ],
-  exports: [PresenceService, SessionConnections, UpgradeAuthorizer],
+  exports: [PresenceService, PresenceChanges, SessionConnections, UpgradeAuthorizer],
 })
 export class PresenceModule {}

@@ -8,6 +8,8 @@ import { Metrics } from '../metrics/metrics';
 import type { AppState } from '../realtime/client-frame.parser';
 import type { EndReason, FrameKind, LiveSession } from './live-session';
 import { LocalSessions } from './local-sessions';
+import { toSessionRecord } from './memory-presence.store';
+import { PresenceChanges } from './presence-changes';
 import { PresenceStore, SessionRecord, UserSessions } from './presence-store.port';
 import { SessionAuditWriter } from './session-audit.writer';
 import type { SessionPlacement } from './session-placement';
@@ -39,6 +41,7 @@ export class PresenceService {
     private readonly bus: ClusterBus,
     private readonly instance: ServiceInstance,
     private readonly metrics: Metrics,
+    private readonly changes: PresenceChanges,
   ) {
     this.logPings = config.logLevel === 'debug' || config.logLevel === 'trace';
     this.pingCounters = {
@@ -70,6 +73,11 @@ export class PresenceService {
     this.store.opened(session);
     this.audit.opened(session);
     this.metrics.sessionsOpen.inc();
+    this.changes.emit(() => ({
+      type: 'session.opened',
+      at: new Date(session.connectedAt).toISOString(),
+      session: toSessionRecord(session, this.instance.id),
+    }));
     const replaced = previous && this.unregister(previous, 'replaced') ? previous : null;
     if (session.deviceId !== null) void this.replaceOnOtherInstances(session);
     return { session, replaced };
@@ -120,6 +128,13 @@ export class PresenceService {
     this.metrics.appStateChanges.inc({ state });
     this.store.appStateChanged(session);
     this.audit.touched(session);
+    this.changes.emit(() => ({
+      type: 'session.app_state',
+      at: new Date(session.appStateChangedAt!).toISOString(),
+      sessionId: session.sessionId,
+      userId: session.userId,
+      appState: state,
+    }));
     this.logger.debug(
       { sessionId: session.sessionId, userId: session.userId, state },
       'app state changed',
@@ -233,6 +248,17 @@ export class PresenceService {
       this.local.remove(session);
       ended.push(session);
     }
+    const at = new Date().toISOString();
+    if (this.changes.watched)
+      for (const session of ended)
+        this.changes.emit(() => ({
+          type: 'session.ended',
+          at,
+          sessionId: session.sessionId,
+          userId: session.userId,
+          instanceId: this.instance.id,
+          endReason: reason,
+        }));
     if (ended.length === 0) return ended;
     this.store.ended(ended);
     this.audit.ended(ended, reason);
