@@ -155,6 +155,11 @@ describe('REST fuzzing', () => {
         path: withQuery(`/api/v1/admin/users/${userId}/notifications`, query),
         token: admin,
       })),
+    // The admin console's page and its assets: only files the build produced are ever served.
+    queryValue().map((name) => ({ path: `/admin/assets/${name}`, token: admin })),
+    fc
+      .record({ token: queryValue() }, { requiredKeys: [] })
+      .map((query) => ({ path: withQuery('/admin', query), token: user })),
   );
 
   it('GET routes: any path segment, query parameter and If-None-Match', async () => {
