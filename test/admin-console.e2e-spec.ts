@@ -114,7 +114,7 @@ if (!haveBrowser)
     expect(await page.isVisible('#live')).toBe(false);
     await signIn('not-a-token');
     await page.getByText('This token is not valid').waitFor({ timeout: 5_000 });
-    expect(await page.evaluate("sessionStorage.length")).toBe(0);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
     expect(page.url()).toBe(`${app.baseUrl}/admin`);
   });
 
