@@ -3,10 +3,11 @@ import { Observable } from 'rxjs';
 import { ClusterBus } from '../cluster/cluster-bus.port';
 import { ServiceInstance } from '../common/service-instance';
 import { PresenceService } from '../presence/presence.service';
-import type { PresenceChange, SessionRecord } from '../presence/presence-change';
+import type { PresenceChange } from '../presence/presence-change';
 import { PresenceChanges } from '../presence/presence-changes';
 import { ADMIN_WATCH_TOPIC, PRESENCE_CHANGES_TOPIC } from './admin-events.topics';
-import { AdminStatsSampler, StatsSample } from './admin-stats.sampler';
+import type { PresenceSnapshot } from './admin-events.types';
+import { AdminStatsSampler } from './admin-stats.sampler';
 
 /** Users in the stream's opening snapshot, at most (the busiest deployment's list is paged by the REST route). */
 export const SNAPSHOT_USERS = 500;
@@ -26,17 +27,6 @@ export const SNAPSHOT_EVERY_MS = 15_000;
 interface Watcher {
   next(event: MessageEvent): void;
   complete(): void;
-}
-
-export interface PresenceSnapshot {
-  at: string;
-  /** The instance serving this stream. */
-  instanceId: string;
-  onlineUsers: number;
-  sessions: number;
-  users: { userId: string; lastSeenAt: string; sessions: SessionRecord[] }[];
-  /** The chart's last 15 minutes. */
-  stats: StatsSample[];
 }
 
 /**

@@ -3,19 +3,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { ScheduledTask } from '../common/scheduled-task';
 import { Metrics } from '../metrics/metrics';
 import { PresenceService } from '../presence/presence.service';
+import type { StatsSample } from './admin-events.types';
 import { latencyBetween } from './delivery-latency';
-
-/** One point of the console's chart. */
-export interface StatsSample {
-  at: string;
-  /** Deployment-wide (every instance's sessions, through the presence store). */
-  onlineUsers: number;
-  sessions: number;
-  /** This instance's socket deliveries since the previous sample, and their latency. */
-  deliveries: number;
-  deliveryP50Ms: number | null;
-  deliveryP95Ms: number | null;
-}
 
 export const STATS_INTERVAL_MS = 5_000;
 /** The chart's window: 15 minutes of samples. */

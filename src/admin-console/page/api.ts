@@ -1,65 +1,25 @@
-/** The admin API as this page uses it; shapes as in docs/admin-console.md and the OpenAPI document. */
+/**
+ * The admin API as this page uses it. The event stream's and the sessions' types are the server's
+ * own (type-only imports, erased by the build); the rest as the OpenAPI document describes it.
+ */
 
-export type AppState = 'foreground' | 'background';
-export type EndReason = 'closed' | 'stale' | 'replaced' | 'expired' | 'shutdown' | 'lost';
+export type { AppState } from '../../realtime/client-frame.parser';
+export type { EndReason } from '../../presence/live-session';
+export type { PresenceChange } from '../../presence/presence-change';
+export type { PresenceSnapshot as Snapshot, StatsSample } from '../admin-events.types';
+import type { SessionView } from '../../presence/live-session';
 
-export interface Session {
-  sessionId: string;
-  userId: string;
-  deviceId: string | null;
-  connectedAt: string;
-  lastSeenAt: string;
-  pings: number;
-  appState: AppState;
-  appStateChangedAt: string | null;
-  remoteAddress: string | null;
-  userAgent: string | null;
-}
-
-export interface LiveSession extends Session {
-  instanceId: string;
-}
-
-export interface AuditedSession extends Session {
-  endedAt: string;
-  endReason: EndReason;
-}
-
-export interface StatsSample {
-  at: string;
-  onlineUsers: number;
-  sessions: number;
-  deliveries: number;
-  deliveryP50Ms: number | null;
-  deliveryP95Ms: number | null;
-}
-
-export interface Snapshot {
-  at: string;
-  instanceId: string;
-  onlineUsers: number;
-  sessions: number;
-  users: { userId: string; lastSeenAt: string; sessions: LiveSession[] }[];
-  stats: StatsSample[];
-}
-
-export type PresenceChange =
-  | { type: 'session.opened'; at: string; session: LiveSession }
-  | { type: 'session.app_state'; at: string; sessionId: string; userId: string; appState: AppState }
-  | {
-      type: 'session.ended';
-      at: string;
-      sessionId: string;
-      userId: string;
-      instanceId: string;
-      endReason: EndReason;
-    };
+export type {
+  SessionView as Session,
+  AuditedSessionView as AuditedSession,
+} from '../../presence/live-session';
+export type { SessionRecord as LiveSession } from '../../presence/presence-change';
 
 export interface UserPresence {
   userId: string;
   online: boolean;
   lastSeenAt: string | null;
-  sessions: Session[];
+  sessions: SessionView[];
 }
 
 export interface SessionDelivery {
