@@ -11,6 +11,8 @@ const RETRY_MAX_MS = 15_000;
  * opened or ended a moment ago may not have reached the shared store the snapshot was read from.
  */
 const RECENT_MS = 10_000;
+/** Rows drawn at most, newest first: a reconnect storm brings thousands of sessions at once. */
+const MAX_ROWS = 500;
 
 /**
  * The live view: a snapshot of every online session, then the admin event stream's changes,
@@ -24,6 +26,8 @@ export class LiveView {
   private chart: LiveChart | null = null;
   private abort: AbortController | null = null;
   private onlineUsers = 0;
+  /** A render is scheduled for the next frame: a burst of changes draws the table once. */
+  private renderQueued = false;
 
   constructor(
     private readonly onUnauthorized: (error: ApiError) => void,
@@ -93,7 +97,7 @@ export class LiveView {
       if (!this.sessions.has(id) && !this.recentlyEnded.has(id)) this.sessions.set(id, session);
     this.onlineUsers = snapshot.onlineUsers;
     this.chart?.replace(snapshot.stats);
-    this.render();
+    this.scheduleRender();
   }
 
   private stats(sample: StatsSample): void {
@@ -131,7 +135,7 @@ export class LiveView {
         break;
     }
     this.onlineUsers = new Set([...this.sessions.values()].map((s) => s.userId)).size;
-    this.render();
+    this.scheduleRender();
   }
 
   private note(at: string, line: string): void {
@@ -145,27 +149,49 @@ export class LiveView {
     byId('online-sessions').textContent = String(this.sessions.size);
   }
 
+  private scheduleRender(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
+
   private render(): void {
     this.renderCounts();
-    const rows = [...this.sessions.values()]
-      .sort((a, b) => b.connectedAt.localeCompare(a.connectedAt))
-      .map((session) => {
-        const user = el('button', { type: 'button', class: 'link' }, session.userId);
-        user.addEventListener('click', () => this.onUser(session.userId));
-        return el(
+    const sessions = [...this.sessions.values()].sort((a, b) =>
+      b.connectedAt.localeCompare(a.connectedAt),
+    );
+    const rows = sessions.slice(0, MAX_ROWS).map((session) => {
+      const user = el('button', { type: 'button', class: 'link' }, session.userId);
+      user.addEventListener('click', () => this.onUser(session.userId));
+      return el(
+        'tr',
+        { 'data-session-id': session.sessionId },
+        el('td', {}, user),
+        el('td', {}, text(session.deviceId)),
+        el('td', { class: `state-${session.appState}` }, session.appState),
+        el('td', {}, session.instanceId),
+        el('td', {}, time(session.connectedAt)),
+        el('td', {}, time(session.lastSeenAt)),
+        el('td', {}, String(session.pings)),
+        el('td', {}, text(session.remoteAddress)),
+        el('td', { class: 'agent' }, text(session.userAgent)),
+      );
+    });
+    if (sessions.length > MAX_ROWS)
+      rows.push(
+        el(
           'tr',
-          { 'data-session-id': session.sessionId },
-          el('td', {}, user),
-          el('td', {}, text(session.deviceId)),
-          el('td', { class: `state-${session.appState}` }, session.appState),
-          el('td', {}, session.instanceId),
-          el('td', {}, time(session.connectedAt)),
-          el('td', {}, time(session.lastSeenAt)),
-          el('td', {}, String(session.pings)),
-          el('td', {}, text(session.remoteAddress)),
-          el('td', { class: 'agent' }, text(session.userAgent)),
-        );
-      });
+          {},
+          el(
+            'td',
+            { colspan: '9', class: 'muted' },
+            `${sessions.length - MAX_ROWS} older sessions not shown (the User view shows anyone's)`,
+          ),
+        ),
+      );
     byId('sessions')
       .querySelector('tbody')!
       .replaceChildren(...rows);
