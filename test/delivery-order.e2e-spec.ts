@@ -31,6 +31,16 @@ async function ackedSeqs(app: TestApp, userId: string): Promise<number[]> {
   return rows.map((row) => row.seq);
 }
 
+/** How each of the user's notifications was written to its sessions (`via`), oldest first. */
+async function deliveredVia(app: TestApp, userId: string): Promise<string[][]> {
+  const { body } = await api(app, 'root', { roles: ['admin'] })
+    .get(`/api/v1/admin/users/${userId}/notifications`)
+    .expect(200);
+  return (body.items as { sessions: { via: string }[] }[])
+    .map((item) => item.sessions.map((session) => session.via))
+    .reverse();
+}
+
 /** Every device of `userId` received every notification of the user, and nothing else. */
 async function expectEveryDeviceHasAll(app: TestApp, userId: string, devices: WsClient[]) {
   for (const device of devices)
@@ -86,6 +96,10 @@ describe('gap-free delivery on one instance', () => {
         { seq: 2, id: skipped },
         { seq: 3, id: third },
       ]);
+      // The skipped one was read from the outbox to fill the gap before the third.
+      await expectEventually(async () =>
+        expect(await deliveredVia(app, 'gap-one')).toEqual([['live'], ['gap'], ['live']]),
+      );
     } finally {
       await phone.close();
     }
@@ -116,6 +130,9 @@ describe('gap-free delivery on one instance', () => {
       );
       phone.send({ type: 'ack', seq: 2 });
       await expectEventually(async () => expect(await ackedSeqs(app, 'gap-ack')).toEqual([1, 2]));
+      await expectEventually(async () =>
+        expect(await deliveredVia(app, 'gap-ack')).toEqual([['live'], ['catch_up']]),
+      );
     } finally {
       await phone.close();
     }

@@ -357,6 +357,71 @@ describe('notifications', () => {
         items: [expect.objectContaining({ seq: 1 })],
         nextCursor: null,
       });
+      // Nobody online and no APNs: nothing can reach the user until a device connects.
+      expect(second.body.items[0].sessions).toEqual([]);
+      expect(second.body.items[0].verdict).toMatch(
+        /^(still waiting \(created .+ ago\)|not delivered: no session and push is not configured)$/,
+      );
+    });
+
+    it('shows each session it was written to, when and how, and a verdict', async () => {
+      const welcomeOf = (client: WsClient) =>
+        client.frames.find((frame) => frame.type === 'welcome')!.sessionId as string;
+      const phone = await WsClient.connect(app.baseUrl, { userId: 'timeline', deviceId: 'phone' });
+      let tablet: WsClient | null = null;
+      try {
+        const id = await postMeal(app, 'timeline', 'apple');
+        const live = await phone.nextFrame(
+          (f) => isNotification(f) && (f.data as { id: string }).id === id,
+          5_000,
+        );
+        // A device that connects afterwards gets it in its replay (nobody acknowledged it yet).
+        tablet = await WsClient.connect(app.baseUrl, { userId: 'timeline', deviceId: 'tablet' });
+        await tablet.nextFrame((f) => isNotification(f) && f.seq === live.seq, 5_000);
+        phone.send({ type: 'ack', seq: live.seq });
+
+        const admin = api(app, 'root', { roles: ['admin'] });
+        const item = await expectEventually(async () => {
+          const { body } = await admin
+            .get('/api/v1/admin/users/timeline/notifications')
+            .expect(200);
+          const [newest] = body.items as {
+            createdAt: string;
+            ackedAt: string | null;
+            sessions: { sessionId: string; at: string; via: string }[];
+            verdict: string;
+          }[];
+          expect(newest.sessions).toHaveLength(2);
+          expect(newest.ackedAt).not.toBeNull();
+          return newest;
+        });
+        expect(item.sessions).toEqual([
+          {
+            sessionId: welcomeOf(phone),
+            deviceId: 'phone',
+            at: expect.any(String),
+            via: 'live',
+            attempts: 1,
+          },
+          {
+            sessionId: welcomeOf(tablet),
+            deviceId: 'tablet',
+            at: expect.any(String),
+            via: 'replay',
+            attempts: 1,
+          },
+        ]);
+        // The verdict's latency is the live write's, counted from the notification's creation.
+        const liveMs = Date.parse(item.sessions[0].at) - Date.parse(item.createdAt);
+        expect(liveMs).toBeLessThan(1_000);
+        expect(item.verdict).toMatch(
+          new RegExp(
+            `^delivered over the socket in ${Math.max(0, liveMs)} ms, acknowledged after `,
+          ),
+        );
+      } finally {
+        await Promise.all([phone.close(), tablet?.close()]);
+      }
     });
   });
 

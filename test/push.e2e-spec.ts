@@ -99,6 +99,8 @@ describe('APNs push', () => {
       pushReason: string | null;
       foregroundSessionsAtCreation: number;
       push: { deviceId: string; at: string; status: string; reason: string | null }[];
+      sessions: { sessionId: string; deviceId: string | null; via: string }[];
+      verdict: string;
     }[];
   }
 
@@ -166,6 +168,8 @@ describe('APNs push', () => {
       pushReason: 'no_foreground_session',
       foregroundSessionsAtCreation: 0,
       push: [{ deviceId: 'iphone', status: 'sent', reason: null, at: expect.any(String) }],
+      sessions: [],
+      verdict: 'pushed: no session open',
     });
   });
 
@@ -190,12 +194,21 @@ describe('APNs push', () => {
       client.send({ type: 'ack', seq: frame.seq });
       await apns.waitForRequests((r) => r.deviceToken === token, 1, 10_000);
       expect((await pushSettled(mealLog.id)).push_attempts).toBe(1);
-      const [notification] = await adminNotifications('push-background');
+      // Its socket write is recorded a moment after it was made.
+      const notification = await expectEventually(async () => {
+        const [item] = await adminNotifications('push-background');
+        expect(item.sessions).toHaveLength(1);
+        return item;
+      });
       expect(notification).toMatchObject({
         pushReason: 'no_foreground_session',
         foregroundSessionsAtCreation: 0,
         push: [{ deviceId: 'iphone', status: 'sent' }],
+        sessions: [{ deviceId: 'iphone', via: 'live' }],
       });
+      expect(notification.verdict).toMatch(
+        /^delivered over the socket in \d+ ms, (acknowledged after [^,]+, pushed: app in background|pushed: app in background, acknowledged after .+)$/,
+      );
       expect(pushesTo(token)).toHaveLength(1);
     } finally {
       await client.close();
@@ -236,7 +249,11 @@ describe('APNs push', () => {
       expect(pushesTo(silentToken)).toHaveLength(1);
       // The acked one fell due earlier, so any scan that pushed this one would have pushed it.
       expect(pushesTo(ackerToken)).toHaveLength(0);
-      expect((await adminNotifications('push-acker'))[0].push).toEqual([]);
+      const [ackedInTime] = await adminNotifications('push-acker');
+      expect(ackedInTime.push).toEqual([]);
+      expect(ackedInTime.verdict).toMatch(
+        /^delivered over the socket in \d+ ms, acknowledged after [\d.]+ (ms|s)$/,
+      );
     } finally {
       await Promise.all([acker.close(), silent.close()]);
     }
@@ -281,6 +298,9 @@ describe('APNs push', () => {
       await pushSettled(mealLog.id);
       const [notification] = await adminNotifications(userId);
       expect(notification.push).toMatchObject([{ deviceId: 'iphone', status: 'rejected', reason }]);
+      expect(notification.verdict).toBe(
+        `not delivered: no session, push refused (${reason}), token removed`,
+      );
       // Gone: the next notification is not pushed to it.
       const next = await postMeal(app, userId);
       await pushSettled(next.id);

@@ -5,7 +5,7 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { decodeSeqCursor, encodeSeqCursor } from '../common/pagination';
 import { UserIdPipe } from '../common/user-id.pipe';
 import { AdminNotificationsQuery } from './dto/notifications.query';
-import { NotificationRepository } from './notification.repository';
+import { AdminNotificationsService } from './admin-notifications.service';
 import type { NotificationDeliveryView } from './notification.view';
 
 @ApiTags('admin')
@@ -14,7 +14,7 @@ import type { NotificationDeliveryView } from './notification.view';
 @UseGuards(JwtAuthGuard, AdminGuard)
 @Controller('api/v1/admin/users/:userId/notifications')
 export class AdminNotificationsController {
-  constructor(private readonly notifications: NotificationRepository) {}
+  constructor(private readonly notifications: AdminNotificationsService) {}
 
   @Get()
   @ApiOperation({ summary: 'A user’s notifications, newest first, with their delivery record' })
@@ -22,7 +22,7 @@ export class AdminNotificationsController {
     @Param('userId', UserIdPipe) userId: string,
     @Query() query: AdminNotificationsQuery,
   ): Promise<{ items: NotificationDeliveryView[]; nextCursor: string | null }> {
-    const items = await this.notifications.listForAdmin(
+    const items = await this.notifications.list(
       userId,
       query.limit + 1,
       query.cursor === undefined ? null : decodeSeqCursor(query.cursor),

@@ -4,10 +4,12 @@ import type { ComposedStatement, StatementPart } from '../database/composed-stat
 import type { MealLogOutcome, RecordedMealLog } from '../meal-logs/meal-log-outcome.publisher';
 import type { PushPlan, PushReason } from './push-schedule';
 import type {
-  NotificationDeliveryView,
+  DeliveryVia,
+  NotificationDeliveryRecord,
   NotificationView,
   PushAttemptStatus,
   PushAttemptView,
+  SessionDeliveryView,
   UserNotification,
 } from './notification.view';
 
@@ -75,6 +77,17 @@ export interface SessionRead {
   before: number | null;
   /** Only those nobody has acknowledged (a replay on open without `after`). */
   unackedOnly: boolean;
+}
+
+/** Writes of one notification to one session (see `recordDeliveries`). */
+export interface SessionDelivery {
+  notificationId: string;
+  sessionId: string;
+  deviceId: string | null;
+  /** How the first of them came about. */
+  via: DeliveryVia;
+  attempts: number;
+  firstAt: Date;
 }
 
 /** A notification claimed for a push by this instance (see `claimDuePushes`). */
@@ -259,23 +272,49 @@ export class NotificationRepository {
     return count;
   }
 
-  /** Adds delivery attempts in one statement; the first attempt also sets delivered_at. */
-  async recordDeliveries(
-    deliveries: { id: string; attempts: number; firstAt: Date }[],
-  ): Promise<void> {
+  /**
+   * Records writes of notifications to sessions in one statement: per session, the first write,
+   * how it came about and the number of writes; per notification, as the aggregate, the first
+   * write of all (`delivered_at`) and the number of writes. Deliveries of a notification deleted
+   * meanwhile (pruned) are dropped.
+   */
+  async recordDeliveries(deliveries: SessionDelivery[]): Promise<void> {
     if (deliveries.length === 0) return;
-    // Locked in id order, like the ack writer's batches (see acknowledgeUpTo).
+    // The notifications are locked in id order, like the ack writer's batches (see
+    // acknowledgeUpTo), by the update, before the sessions' rows are written from what it
+    // returns: the inserts' foreign-key checks then find the rows already locked.
     await this.dataSource.query(
-      `WITH target AS (
-         SELECT id FROM notifications WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+      `WITH d AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[],
+                              $6::timestamptz[])
+           AS d(notification_id, session_id, device_id, via, attempts, first_at)
+       ),
+       target AS (
+         SELECT id FROM notifications WHERE id IN (SELECT notification_id FROM d)
+         ORDER BY id FOR UPDATE
+       ),
+       updated AS (
+         UPDATE notifications AS n
+         SET delivery_attempts = n.delivery_attempts + p.attempts,
+             delivered_at = COALESCE(n.delivered_at, p.first_at)
+         FROM (SELECT notification_id, sum(attempts) AS attempts, min(first_at) AS first_at
+               FROM d GROUP BY notification_id) AS p
+         WHERE n.id = p.notification_id AND n.id IN (SELECT id FROM target)
+         RETURNING n.id
        )
-       UPDATE notifications AS n
-       SET delivery_attempts = n.delivery_attempts + d.attempts,
-           delivered_at = COALESCE(n.delivered_at, d.first_at)
-       FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS d(id, attempts, first_at)
-       WHERE n.id = d.id AND n.id IN (SELECT id FROM target)`,
+       INSERT INTO notification_deliveries AS s
+         (notification_id, session_id, device_id, via, attempts, first_at)
+       SELECT d.notification_id, d.session_id, d.device_id, d.via, d.attempts, d.first_at
+       FROM d JOIN updated ON updated.id = d.notification_id
+       ORDER BY d.notification_id, d.session_id
+       ON CONFLICT (notification_id, session_id) DO UPDATE
+         SET attempts = s.attempts + EXCLUDED.attempts,
+             first_at = LEAST(s.first_at, EXCLUDED.first_at)`,
       [
-        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.notificationId),
+        deliveries.map((d) => d.sessionId),
+        deliveries.map((d) => d.deviceId),
+        deliveries.map((d) => d.via),
         deliveries.map((d) => d.attempts),
         deliveries.map((d) => d.firstAt),
       ],
@@ -377,19 +416,29 @@ export class NotificationRepository {
     });
   }
 
-  /** Admin view, newest first, paged by seq, with every push attempt of each notification. */
+  /**
+   * The admin's delivery record, newest first, paged by seq, with every push attempt and every
+   * session each notification was written to.
+   */
   async listForAdmin(
     userId: string,
     limit: number,
     beforeSeq: number | null,
-  ): Promise<NotificationDeliveryView[]> {
-    const rows = await this.dataSource.query<(DeliveryRow & { push: PushAttemptRow[] })[]>(
+  ): Promise<NotificationDeliveryRecord[]> {
+    const rows = await this.dataSource.query<
+      (DeliveryRow & { push: PushAttemptRow[]; sessions: SessionDeliveryRow[] })[]
+    >(
       `SELECT ${COLUMNS}, delivered_at, acked_at, delivery_attempts, online_sessions_at_creation,
               foreground_sessions_at_creation, push_reason,
               ARRAY(SELECT json_build_object('deviceId', a.device_id, 'at', a.at,
                                              'status', a.status, 'reason', a.reason)
                     FROM notification_push_attempts AS a
-                    WHERE a.notification_id = n.id ORDER BY a.at, a.id) AS push
+                    WHERE a.notification_id = n.id ORDER BY a.at, a.id) AS push,
+              ARRAY(SELECT json_build_object('sessionId', s.session_id, 'deviceId', s.device_id,
+                                             'at', s.first_at, 'via', s.via,
+                                             'attempts', s.attempts)
+                    FROM notification_deliveries AS s
+                    WHERE s.notification_id = n.id ORDER BY s.first_at, s.session_id) AS sessions
        FROM notifications AS n
        WHERE user_id = $1 AND ($2::bigint IS NULL OR seq < $2)
        ORDER BY seq DESC
@@ -405,6 +454,10 @@ export class NotificationRepository {
       foregroundSessionsAtCreation: row.foreground_sessions_at_creation,
       pushReason: row.push_reason,
       push: row.push.map(toPushAttemptView),
+      sessions: row.sessions.map((session) => ({
+        ...session,
+        at: new Date(session.at).toISOString(),
+      })),
     }));
   }
 
@@ -432,3 +485,6 @@ interface PushAttemptRow {
 function toPushAttemptView(row: PushAttemptRow): PushAttemptView {
   return { ...row, at: new Date(row.at).toISOString() };
 }
+
+/** A session's delivery as json_build_object gives it (a timestamp is text there). */
+type SessionDeliveryRow = SessionDeliveryView;

@@ -49,8 +49,28 @@ export interface PushAttemptView {
   reason: string | null;
 }
 
-/** What an admin sees: the answer to "why did this user not see it?". */
-export interface NotificationDeliveryView extends NotificationView {
+/**
+ * How a notification came to be written to a session: `live` as it arrived, `replay` read from
+ * the outbox when the session opened, `gap` read from the outbox to fill a gap before a live one,
+ * `catch_up` by the periodic catch-up.
+ */
+export const DELIVERY_VIAS = ['live', 'replay', 'gap', 'catch_up'] as const;
+export type DeliveryVia = (typeof DELIVERY_VIAS)[number];
+
+/** One session a notification was written to. */
+export interface SessionDeliveryView {
+  sessionId: string;
+  deviceId: string | null;
+  /** The first write to it. */
+  at: string;
+  /** How that first write came about. */
+  via: DeliveryVia;
+  /** Writes to it, the first included (a reconnect racing a live write makes two). */
+  attempts: number;
+}
+
+/** A notification's delivery record as stored (what the verdict is made from). */
+export interface NotificationDeliveryRecord extends NotificationView {
   deliveredAt: string | null;
   ackedAt: string | null;
   deliveryAttempts: number;
@@ -59,4 +79,12 @@ export interface NotificationDeliveryView extends NotificationView {
   /** Why it was to be pushed (null: no push was planned, APNs is not configured). */
   pushReason: PushReason | null;
   push: PushAttemptView[];
+  /** Every session it was written to, first write first. */
+  sessions: SessionDeliveryView[];
+}
+
+/** What an admin sees: the answer to "why did this user not see it?". */
+export interface NotificationDeliveryView extends NotificationDeliveryRecord {
+  /** The record in one line: "delivered over the socket in 43 ms, acknowledged after 1.2 s". */
+  verdict: string;
 }

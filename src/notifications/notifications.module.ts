@@ -10,6 +10,7 @@ import { Metrics } from '../metrics/metrics';
 import { PresenceModule } from '../presence/presence.module';
 import { AcknowledgementWriter } from './acknowledgement.writer';
 import { AdminNotificationsController } from './admin-notifications.controller';
+import { AdminNotificationsService } from './admin-notifications.service';
 import { DeliveryLedgerWriter } from './delivery-ledger.writer';
 import type { NotificationChannel } from './notification-channel.port';
 import { NotificationPruner } from './notification.pruner';
@@ -64,6 +65,7 @@ import { WebSocketChannel } from './websocket.channel';
     AcknowledgementWriter,
     NotificationPruner,
     NotificationRepusher,
+    AdminNotificationsService,
   ],
   exports: [NotificationsService],
 })

@@ -16,7 +16,7 @@ import {
   SessionPageRead,
   SessionRead,
 } from './notification.repository';
-import type { NotificationView, UserNotification } from './notification.view';
+import type { DeliveryVia, NotificationView, UserNotification } from './notification.view';
 import { NOTIFICATIONS_TOPIC } from './notifications.topic';
 import { SessionCursor } from './session-cursor';
 
@@ -36,8 +36,10 @@ interface Outgoing {
   readonly seq: number;
   readonly notification: NotificationView;
   readonly frame: EncodedFrame<'notification'>;
-  /** When it committed (epoch ms), for the latency metric; NaN for a catch-up. */
+  /** When it committed (epoch ms), for the latency metric; NaN unless `via` is `live`. */
   readonly committedAt: number;
+  /** How it came to this instance's sessions, for the delivery record. */
+  readonly via: DeliveryVia;
 }
 
 function outgoing(notification: NotificationView, committedAt: number): Outgoing {
@@ -46,7 +48,13 @@ function outgoing(notification: NotificationView, committedAt: number): Outgoing
     notification,
     frame: encodeFrame('notification', notification),
     committedAt,
+    via: 'live',
   };
+}
+
+/** A notification read from the outbox: by a session's read (`Read`), or the catch-up. */
+function fromOutbox(notification: NotificationView, via: Exclude<DeliveryVia, 'live'>): Outgoing {
+  return { ...outgoing(notification, Number.NaN), via };
 }
 
 /** Why a session reads the outbox: its replay on open, or a gap before a live notification. */
@@ -126,7 +134,7 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     }
     const missed = await this.notifications.findAfter(cursors, CATCH_UP_MIN_AGE_MS, CATCH_UP_BATCH);
     for (const { userId, ...notification } of missed)
-      this.deliverHere(userId, outgoing(notification, Number.NaN));
+      this.deliverHere(userId, fromOutbox(notification, 'catch_up'));
     return missed.length;
   }
 
@@ -235,7 +243,7 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
         if (page === null) return;
         if (reading.kind === 'replay' && first) through = page.userLastSeq;
         for (const notification of page.items) {
-          if (!this.write(session, outgoing(notification, Number.NaN))) return;
+          if (!this.write(session, fromOutbox(notification, reading.kind))) return;
           cursor.wrote(notification.seq);
           range.after = notification.seq;
           written++;
@@ -292,7 +300,7 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
 
   private write(session: LiveSession, item: Outgoing): boolean {
     if (this.connections.send(session, item.frame) !== 'sent') return false;
-    this.ledger.delivered(item.notification.id);
+    this.ledger.delivered(item.notification.id, session, item.via);
     if (!Number.isNaN(item.committedAt))
       this.metrics.deliveryLatency.observe(Date.now() - item.committedAt);
     return true;

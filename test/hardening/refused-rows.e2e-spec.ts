@@ -354,8 +354,10 @@ describe('one row the database refuses stops nothing', () => {
       await expectEventually(async () => {
         for (const userId of users) expect(await notificationsOf(userId)).toHaveLength(1);
       });
+      const sessionOf = new Map<string, string>();
       const receive = async (userId: string) => {
-        const { client } = await connect(userId);
+        const { client, sessionId } = await connect(userId);
+        sessionOf.set(userId, sessionId);
         await client.nextFrame((frame) => frame.type === 'notification');
         return client;
       };
@@ -373,7 +375,13 @@ describe('one row the database refuses stops nothing', () => {
         expect(delivered).toEqual([true, false, true, true]);
       });
       const [refused] = await notificationsOf('refuse-delivery');
-      await refusalLogged(app, 'delivery_ledger', 'notificationId', refused.id);
+      // A row is one notification's writes to one session.
+      await refusalLogged(
+        app,
+        'delivery_ledger',
+        'notificationSession',
+        `${refused.id}/${sessionOf.get('refuse-delivery')}`,
+      );
       expect(await metric('mealpulse_batch_rows_refused_total', 'delivery_ledger')).toBe(1);
 
       await postMeal('ok-delivery-1', 'pear');
