@@ -50,8 +50,8 @@ export interface NotificationRecord {
   foregroundSessionsAtCreation: number;
   pushReason: string | null;
   push: PushAttempt[];
-  sessions?: SessionDelivery[];
-  verdict?: string;
+  sessions: SessionDelivery[];
+  verdict: string;
 }
 
 export interface Page<T> {

@@ -1,5 +1,5 @@
 import { getJson, NotificationRecord, Page, query, UserPresence } from './api';
-import { byId, duration, el, field, text, time } from './dom';
+import { byId, duration, el, field, time } from './dom';
 
 const PAGE_SIZE = 20;
 
@@ -77,15 +77,10 @@ export class UserView {
         line: `created; ${n.onlineSessionsAtCreation} session(s) online, ${n.foregroundSessionsAtCreation} in the foreground`,
       },
     ];
-    for (const d of n.sessions ?? [])
+    for (const d of n.sessions)
       steps.push({
         at: d.at,
         line: `${VIA[d.via] ?? d.via} ${d.sessionId} (${d.deviceId ?? 'no device id'})${d.attempts > 1 ? `, ${d.attempts} writes` : ''}`,
-      });
-    if (n.sessions === undefined && n.deliveredAt !== null)
-      steps.push({
-        at: n.deliveredAt,
-        line: `first written to a socket (${n.deliveryAttempts} writes)`,
       });
     if (n.ackedAt !== null) steps.push({ at: n.ackedAt, line: 'acknowledged' });
     for (const p of n.push)
@@ -106,7 +101,7 @@ export class UserView {
         ' ',
         el('q', { class: 'meal-text' }, n.data.text),
       ),
-      el('p', { class: 'verdict' }, text(n.verdict ?? null)),
+      el('p', { class: 'verdict' }, n.verdict),
       el(
         'ol',
         { class: 'steps' },
