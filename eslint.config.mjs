@@ -39,6 +39,7 @@ const FEATURES = {
       'meal-logs.service',
       'meal-log-outcome.publisher',
       'meal-log.view',
+      'dto/meal-log.response',
     ],
   },
   presence: {

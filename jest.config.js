@@ -7,6 +7,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  // Checks every supertest response against the service's OpenAPI document.
+  setupFilesAfterEnv: ['<rootDir>/test/setup/openapi-responses.ts'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -3,13 +3,14 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Server } from 'node:http';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { checkRedisCredentials } from './cluster/redis.connection';
 import { loadSigningSecret, secretFilePath, SigningSecretError } from './auth/signing-secret';
 import { refuseDeepJson } from './common/json-depth';
+import { buildOpenApiDocument } from './common/openapi.document';
 import { refusePrototypeKeys } from './common/prototype-keys';
 import { ROOT_LOGGER } from './logging/logger.options';
 import { requestLog } from './logging/request-log';
@@ -54,18 +55,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     }),
   );
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('MealPulse')
-      .setDescription(
-        'Meal logging with real-time results over WebSocket (see docs/websocket-protocol.md)',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document);
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
 }
 
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {

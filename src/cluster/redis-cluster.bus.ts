@@ -82,9 +82,7 @@ export class RedisClusterBus extends ClusterBus implements OnModuleInit {
       this.metrics.redisMessagesPublished.inc({ kind: envelope.topic });
       return true;
     } catch (error) {
-      this.logger.warn(
-        `could not publish ${envelope.topic} to ${to}: ${(error as Error).message}`,
-      );
+      this.logger.warn(`could not publish ${envelope.topic} to ${to}: ${(error as Error).message}`);
       return false;
     }
   }

@@ -3,14 +3,16 @@
  * filter maps codes to statuses in one exhaustive switch. (WebSocket frames have their own error
  * codes, in the client frame parser.)
  */
-export type DomainErrorCode =
-  | 'meal_log_not_found'
-  | 'invalid_cursor'
-  | 'invalid_idempotency_key'
-  | 'idempotency_key_reused'
-  | 'idempotency_request_in_progress'
-  | 'meal_log_rate_limited'
-  | 'database_unavailable';
+export const DOMAIN_ERROR_CODES = [
+  'meal_log_not_found',
+  'invalid_cursor',
+  'invalid_idempotency_key',
+  'idempotency_key_reused',
+  'idempotency_request_in_progress',
+  'meal_log_rate_limited',
+  'database_unavailable',
+] as const;
+export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export class DomainError extends Error {
   constructor(

@@ -21,7 +21,13 @@ export function clampLimit(
 /** A `limit` query parameter of a paginated route: optional, clamped, documented. */
 export function PageLimit(options: { fallback: number; max: number }): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ minimum: 1, maximum: options.max, default: options.fallback }),
+    ApiPropertyOptional({
+      type: 'integer',
+      minimum: 1,
+      maximum: options.max,
+      default: options.fallback,
+      description: `Page size; larger values are taken as ${options.max}`,
+    }),
     Transform(({ value }: { value: unknown }) => clampLimit(value, options)),
     IsInt({ message: 'limit must be a whole number' }),
   );

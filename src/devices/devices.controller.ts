@@ -9,6 +9,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
@@ -17,6 +18,7 @@ import { DeviceParams, PushTokenDto } from './dto/push-token.dto';
 
 @ApiTags('devices')
 @ApiBearerAuth()
+@ApiErrors(503)
 @UseGuards(JwtAuthGuard)
 @Controller('api/v1/devices/:deviceId/push-token')
 export class DevicesController {

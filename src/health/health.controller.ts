@@ -1,14 +1,22 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { RETRY_AFTER_HEADER } from '../common/api-errors.decorator';
+import { LivenessResponse, NotReadyResponse, ReadinessResponse } from './dto/readiness.response';
 import { HealthService, Readiness } from './health.service';
 
-@ApiTags('health')
+@ApiTags('operations')
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('live')
   @ApiOperation({ summary: 'The process is up' })
+  @ApiOkResponse({ type: LivenessResponse })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -16,6 +24,12 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({
     summary: '200 while the database answers (status degraded when Redis is down), else 503',
+  })
+  @ApiOkResponse({ type: ReadinessResponse })
+  @ApiServiceUnavailableResponse({
+    type: NotReadyResponse,
+    description: 'The database does not answer',
+    headers: RETRY_AFTER_HEADER,
   })
   async ready(): Promise<Readiness> {
     const readiness = await this.health.check();

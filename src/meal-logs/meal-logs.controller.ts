@@ -13,21 +13,25 @@ import {
 import {
   ApiBearerAuth,
   ApiBody,
+  ApiCreatedResponse,
   ApiHeader,
+  ApiNotModifiedResponse,
   ApiOkResponse,
-  ApiResponse,
+  ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { ApiErrors } from '../common/api-errors.decorator';
 import { CreateMealLogPipe } from './create-meal-log.reader';
 import { CreateMealLog, CreateMealLogDto } from './dto/create-meal-log.dto';
 import { ListMealLogsQuery } from './dto/list-meal-logs.query';
 import { MealLogPageResponse, MealLogResponse } from './dto/meal-log.response';
 import type { MealLogView } from './meal-log.view';
-import { MealLogsService } from './meal-logs.service';
+import { IDEMPOTENCY_KEY, MealLogsService } from './meal-logs.service';
 
 @ApiTags('meal-logs')
 @ApiBearerAuth()
@@ -37,23 +41,32 @@ export class MealLogsController {
   constructor(private readonly mealLogs: MealLogsService) {}
 
   @Post('natural')
+  @ApiOperation({ summary: 'Logs a meal from its description; analysis runs asynchronously' })
   @ApiBody({ type: CreateMealLogDto })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Retry-safe key, scoped to the user',
+    description:
+      'Retry-safe key, scoped to the user: the same key with the same body returns the same log',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
   })
-  @ApiResponse({
-    status: 201,
+  @ApiCreatedResponse({
     type: MealLogResponse,
-    description: 'Accepted; analysis runs asynchronously',
+    description: 'Accepted, status processing (or the log this Idempotency-Key already made)',
+    headers: {
+      'Idempotent-Replayed': {
+        description: 'true when the answer is the log an earlier request with this key made',
+        required: false,
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
   })
-  @ApiResponse({ status: 409, description: 'A request with this Idempotency-Key is in progress' })
-  @ApiResponse({ status: 422, description: 'Idempotency-Key reused with a different body' })
-  @ApiResponse({
-    status: 429,
-    description: 'More than MEAL_LOGS_PER_MINUTE logs in a minute; Retry-After says when to retry',
-  })
+  @ApiErrors(
+    [409, 'A request with this Idempotency-Key is still in progress'],
+    [422, 'This Idempotency-Key was used with a different body'],
+    [429, 'More than MEAL_LOGS_PER_MINUTE logs in a minute; Retry-After says when to retry'],
+    503,
+  )
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Body(CreateMealLogPipe) body: CreateMealLog,
@@ -67,7 +80,9 @@ export class MealLogsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'The user’s meal logs, newest first' })
   @ApiOkResponse({ type: MealLogPageResponse })
+  @ApiErrors(503)
   list(
     @CurrentUser() user: AuthenticatedUser,
     @Query() query: ListMealLogsQuery,
@@ -77,8 +92,28 @@ export class MealLogsController {
 
   /** Express adds the ETag and answers 304 to a matching If-None-Match. */
   @Get(':id')
-  @ApiOkResponse({ type: MealLogResponse })
-  @ApiResponse({ status: 404, description: 'No such log for this user' })
+  @ApiOperation({ summary: 'One meal log; poll it with If-None-Match until it is not processing' })
+  @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'The ETag of a copy the client holds: 304 while the log is unchanged',
+  })
+  @ApiOkResponse({
+    type: MealLogResponse,
+    headers: {
+      ETag: {
+        description: 'The version of this answer, for If-None-Match',
+        required: true,
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiNotModifiedResponse({
+    description: 'Unchanged since the ETag given in If-None-Match',
+    headers: { ETag: { description: 'The same ETag', required: true, schema: { type: 'string' } } },
+  })
+  @ApiErrors([404, 'No such log for this user'], 503)
   get(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<MealLogView> {
     return this.mealLogs.get(user.userId, id);
   }

@@ -13,7 +13,7 @@ import type { MealLogView } from './meal-log.view';
 import { MealLogWorker } from './meal-log.worker';
 
 /** Visible ASCII without spaces or commas: a repeated header (joined with ", ") is refused. */
-const IDEMPOTENCY_KEY = /^[\x21-\x2b\x2d-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x2b\x2d-\x7e]{1,255}$/;
 
 export interface CreatedMealLog {
   mealLog: MealLogView;

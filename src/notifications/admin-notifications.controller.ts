@@ -1,16 +1,18 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { ApiErrors } from '../common/api-errors.decorator';
 import { decodeSeqCursor, encodeSeqCursor } from '../common/pagination';
-import { UserIdPipe } from '../common/user-id.pipe';
+import { ApiUserIdParam, UserIdPipe } from '../common/user-id.pipe';
+import { NotificationDeliveryPageResponse } from './dto/notification.response';
 import { AdminNotificationsQuery } from './dto/notifications.query';
 import { AdminNotificationsService } from './admin-notifications.service';
 import type { NotificationDeliveryView } from './notification.view';
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiForbiddenResponse({ description: 'The token lacks the admin role' })
+@ApiErrors(403, 503)
 @UseGuards(JwtAuthGuard, AdminGuard)
 @Controller('api/v1/admin/users/:userId/notifications')
 export class AdminNotificationsController {
@@ -18,6 +20,8 @@ export class AdminNotificationsController {
 
   @Get()
   @ApiOperation({ summary: 'A user’s notifications, newest first, with their delivery record' })
+  @ApiUserIdParam()
+  @ApiOkResponse({ type: NotificationDeliveryPageResponse })
   async list(
     @Param('userId', UserIdPipe) userId: string,
     @Query() query: AdminNotificationsQuery,

@@ -4,7 +4,8 @@ import { retryDelayMs } from '../common/retry-policy';
  * Why a notification is to be pushed: no session of the user had its app in the foreground when
  * it was created (pushed at once), or one had, and the push waits for an ack that did not come.
  */
-export type PushReason = 'no_foreground_session' | 'ack_deadline';
+export const PUSH_REASONS = ['no_foreground_session', 'ack_deadline'] as const;
+export type PushReason = (typeof PUSH_REASONS)[number];
 
 export interface PushPlan {
   reason: PushReason;

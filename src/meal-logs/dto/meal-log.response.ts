@@ -1,39 +1,79 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { MEAL_LOG_STATUSES, MEAL_TYPES } from '../meal-log.view';
+import { ApiProperty } from '@nestjs/swagger';
+import { MEAL_LOG_STATUSES, MEAL_TYPES, MealLogStatus, MealType } from '../meal-log.view';
 
-/** OpenAPI description of a MealLog; the runtime shape is `MealLogView`. */
+/**
+ * OpenAPI description of a MealLog; the runtime shape is `MealLogView`. Every property names its
+ * type: a union such as `string | null` reaches Swagger as `Object`.
+ */
 export class NutritionTotalsResponse {
-  @ApiProperty() calories!: number;
-  @ApiProperty() proteinG!: number;
-  @ApiProperty() carbsG!: number;
-  @ApiProperty() fatG!: number;
+  @ApiProperty({ type: Number, example: 77 }) calories!: number;
+  @ApiProperty({ type: Number, example: 0.4 }) proteinG!: number;
+  @ApiProperty({ type: Number, example: 20.6 }) carbsG!: number;
+  @ApiProperty({ type: Number, example: 0.2 }) fatG!: number;
 }
 
 export class MealLogItemResponse extends NutritionTotalsResponse {
-  @ApiProperty({ example: 'apple' }) name!: string;
-  @ApiProperty({ example: 1 }) quantity!: number;
-  @ApiProperty({ example: 'small' }) unit!: string;
-  @ApiProperty({ example: 149 }) grams!: number;
+  @ApiProperty({ type: String, example: 'apple' }) name!: string;
+  @ApiProperty({ type: Number, example: 1 }) quantity!: number;
+  @ApiProperty({ type: String, example: 'small' }) unit!: string;
+  @ApiProperty({ type: Number, example: 149 }) grams!: number;
 }
 
 export class MealLogResponse {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: MEAL_LOG_STATUSES }) status!: string;
-  @ApiProperty() text!: string;
-  @ApiProperty({ enum: MEAL_TYPES, nullable: true }) mealType!: string | null;
-  @ApiProperty({ format: 'date-time' }) loggedAt!: string;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ format: 'date-time', nullable: true }) completedAt!: string | null;
-  @ApiProperty({ type: [MealLogItemResponse] }) items!: MealLogItemResponse[];
-  @ApiProperty({ type: NutritionTotalsResponse, nullable: true })
+  @ApiProperty({ type: String, format: 'uuid' }) id!: string;
+
+  @ApiProperty({
+    enum: MEAL_LOG_STATUSES,
+    enumName: 'MealLogStatus',
+    description: 'processing until analysed; then completed (items, totals) or failed (error)',
+  })
+  status!: MealLogStatus;
+
+  @ApiProperty({ type: String, example: '1 small apple' }) text!: string;
+
+  @ApiProperty({ enum: MEAL_TYPES, enumName: 'MealType', nullable: true })
+  mealType!: MealType | null;
+
+  @ApiProperty({ type: String, format: 'date-time' }) loggedAt!: string;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When analysis ended; null while processing',
+  })
+  completedAt!: string | null;
+
+  @ApiProperty({ type: [MealLogItemResponse], description: 'Empty until completed' })
+  items!: MealLogItemResponse[];
+
+  @ApiProperty({
+    type: NutritionTotalsResponse,
+    nullable: true,
+    description: 'null until completed',
+  })
   totals!: NutritionTotalsResponse | null;
-  @ApiPropertyOptional({ type: [String], description: 'Words of the text that matched no food' })
+
+  @ApiProperty({ type: [String], description: 'Words of the text that matched no food' })
   unrecognized!: string[];
-  @ApiProperty({ nullable: true, description: 'Why analysis failed, when status is failed' })
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Why analysis failed, when status is failed; else null',
+  })
   error!: string | null;
 }
 
 export class MealLogPageResponse {
-  @ApiProperty({ type: [MealLogResponse] }) items!: MealLogResponse[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty({ type: [MealLogResponse], description: 'Newest first' })
+  items!: MealLogResponse[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The cursor of the next page; null on the last',
+  })
+  nextCursor!: string | null;
 }

@@ -8,6 +8,7 @@ const DEFAULT_PAGE_SIZE = 50;
 
 export class NotificationsQuery {
   @ApiPropertyOptional({
+    type: 'integer',
     description: 'Return notifications with a larger seq',
     default: 0,
     minimum: 0,

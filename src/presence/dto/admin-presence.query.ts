@@ -13,12 +13,12 @@ export class OnlineUsersQuery {
 }
 
 export class AuditedSessionsQuery extends OnlineUsersQuery {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ minLength: USER_ID_RULE.min, maxLength: USER_ID_RULE.max })
   @IsOptional()
   @StorableText(USER_ID_RULE)
   userId?: string;
 
-  @ApiPropertyOptional({ enum: END_REASONS })
+  @ApiPropertyOptional({ enum: END_REASONS, enumName: 'EndReason' })
   @IsOptional()
   @IsIn(END_REASONS)
   endReason?: EndReason;
