@@ -1,25 +1,24 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
-import { OpenApiValidator } from '../support/openapi-validator';
+import { OpenApiValidator, ReceivedResponse } from '../support/openapi-validator';
 
 /**
- * Every response a test receives through supertest is checked against the OpenAPI document of the
- * service that sent it (its /docs-json, fetched once per service): a status, header or body the
- * document does not describe fails the test that received it. Requests made with `fetch` are not
- * seen here.
+ * Every response a test receives from a MealPulse service, through supertest or `fetch`, is
+ * checked against the OpenAPI document that service serves (its /docs-json, fetched once per
+ * origin): a route, status, header or body the document does not describe fails the test that
+ * received it. Servers without /docs-json (the tests' fakes) are not checked.
  */
-type End = (
-  this: request.Test,
-  fn?: (error: unknown, response: request.Response) => void,
-) => unknown;
+const originalFetch = globalThis.fetch;
+const validators = new Map<string, Promise<OpenApiValidator | null>>();
 
-const validators = new Map<string, Promise<OpenApiValidator>>();
-
-function validatorFor(origin: string): Promise<OpenApiValidator> {
+function validatorFor(origin: string): Promise<OpenApiValidator | null> {
   let validator = validators.get(origin);
   if (validator === undefined) {
     validator = (async () => {
-      const answer = await fetch(`${origin}/docs-json`, { signal: AbortSignal.timeout(10_000) });
+      const answer = await originalFetch(`${origin}/docs-json`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (answer.status === 404) return null;
       if (!answer.ok) throw new Error(`${origin}/docs-json answered ${answer.status}`);
       return new OpenApiValidator((await answer.json()) as OpenAPIObject);
     })();
@@ -30,30 +29,71 @@ function validatorFor(origin: string): Promise<OpenApiValidator> {
   return validator;
 }
 
-async function check(test: request.Test, response: request.Response): Promise<void> {
-  const { url, method } = test as unknown as { url: string; method: string };
-  const validator = await validatorFor(new URL(url).origin);
-  const result = validator.check({
-    method,
-    url,
-    status: response.status,
-    headers: response.headers,
-    text: typeof response.text === 'string' ? response.text : '',
-    body: response.body,
-  });
-  if ('problems' in result && result.problems.length > 0) {
+function check(validator: OpenApiValidator | null, response: ReceivedResponse): void {
+  const result = validator?.check(response);
+  if (result !== undefined && 'problems' in result && result.problems.length > 0) {
     throw new Error(`The response breaks the OpenAPI document:\n${result.problems.join('\n')}`);
   }
 }
+
+type End = (
+  this: request.Test,
+  fn?: (error: unknown, response: request.Response) => void,
+) => unknown;
 
 const Test = request.Test as unknown as { prototype: { end: End } };
 const end = Test.prototype.end;
 Test.prototype.end = function (this: request.Test, fn) {
   return end.call(this, (error, response) => {
     if (error !== null || response === undefined) return fn?.call(this, error, response);
-    check(this, response).then(
-      () => fn?.call(this, null, response),
-      (violation: unknown) => fn?.call(this, violation, response),
-    );
+    const { url, method } = this as unknown as { url: string; method: string };
+    validatorFor(new URL(url).origin)
+      .then((validator) =>
+        check(validator, {
+          method,
+          url,
+          status: response.status,
+          headers: response.headers,
+          text: typeof response.text === 'string' ? response.text : '',
+          body: response.body,
+        }),
+      )
+      .then(
+        () => fn?.call(this, null, response),
+        (violation: unknown) => fn?.call(this, violation, response),
+      );
   });
+};
+
+/** Streams are left to the test: their content type is checked, their body is not read. */
+async function bodyOf(response: Response): Promise<{ text: string; body: unknown }> {
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    return { text: '', body: undefined };
+  }
+  const text = await response.clone().text();
+  try {
+    return { text, body: JSON.parse(text) as unknown };
+  } catch {
+    return { text, body: undefined };
+  }
+}
+
+globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
+  const response = await originalFetch(input, init);
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  // A service that went away right after answering (a crash test) has no document to ask.
+  const validator = await validatorFor(new URL(url).origin).catch(() => null);
+  if (validator === null) return response;
+  // A body the test aborted cannot be read, and is not checked.
+  const read = await bodyOf(response).catch(() => null);
+  if (read === null) return response;
+  check(validator, {
+    method,
+    url,
+    status: response.status,
+    headers: Object.fromEntries(response.headers.entries()),
+    ...read,
+  });
+  return response;
 };
