@@ -6,8 +6,13 @@ import { OpenApiValidator, ReceivedResponse } from '../support/openapi-validator
  * Every response a test receives from a MealPulse service, through supertest or `fetch`, is
  * checked against the OpenAPI document that service serves (its /docs-json, fetched once per
  * origin): a route, status, header or body the document does not describe fails the test that
- * received it. Servers without /docs-json (the tests' fakes) are not checked.
+ * received it. Servers without /docs-json are not checked.
+ *
+ * The service under test may run in this process, and its own outbound `fetch` (to the meal
+ * analyzer) passes through here too: only requests for the service's own routes are looked at,
+ * so nothing else is probed or has its body read.
  */
+const SERVICE_ROUTE = /^\/(?:api\/|health\/|metrics(?:$|\/))/i;
 const originalFetch = globalThis.fetch;
 const validators = new Map<string, Promise<OpenApiValidator | null>>();
 
@@ -79,8 +84,9 @@ async function bodyOf(response: Response): Promise<{ text: string; body: unknown
 }
 
 globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
-  const response = await originalFetch(input, init);
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const response = await originalFetch(input, init);
+  if (!SERVICE_ROUTE.test(new URL(url).pathname)) return response;
   const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
   // A service that went away right after answering (a crash test) has no document to ask.
   const validator = await validatorFor(new URL(url).origin).catch(() => null);
