@@ -4,7 +4,12 @@ import {
   MEAL_LOG_OUTCOME_NAMES,
   MealLogOutcomeName,
 } from '../../meal-logs/meal-log-outcome.publisher';
-import { PushAttemptStatus, PUSH_ATTEMPT_STATUSES } from '../notification.view';
+import {
+  DELIVERY_VIAS,
+  DeliveryVia,
+  PUSH_ATTEMPT_STATUSES,
+  PushAttemptStatus,
+} from '../notification.view';
 import { PUSH_REASONS, PushReason } from '../push-schedule';
 
 /** OpenAPI description of a Notification; the runtime shape is `NotificationView`. */
@@ -52,9 +57,6 @@ export class PushAttemptResponse {
   reason!: string | null;
 }
 
-/** How a notification came to be written to a session (see `SessionDeliveryView`). */
-const DELIVERY_VIAS = ['live', 'replay', 'gap', 'catch_up'] as const;
-
 export class SessionDeliveryResponse {
   @ApiProperty({ type: String, format: 'uuid' }) sessionId!: string;
   @ApiProperty({ type: String, nullable: true }) deviceId!: string | null;
@@ -68,7 +70,7 @@ export class SessionDeliveryResponse {
     description:
       'live (as it arrived), replay (when the session opened), gap (filling a gap before a live one), catch_up (the periodic catch-up)',
   })
-  via!: (typeof DELIVERY_VIAS)[number];
+  via!: DeliveryVia;
 
   @ApiProperty({ type: 'integer', minimum: 1, description: 'Writes to it, the first included' })
   attempts!: number;
