@@ -18,6 +18,7 @@ import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
 import { UpgradeAuthorizer } from './presence/upgrade.authorizer';
+import { GatewayModule } from './gateway/gateway.module';
 import { MealPulseWsAdapter } from './realtime/mealpulse-ws.adapter';
 
 /**
@@ -52,6 +53,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       maxPayloadBytes: config.ws.maxPayloadBytes,
       maxMessagesPerSecond: config.ws.maxMessagesPerSecond,
       maxBufferedBytes: config.ws.maxBufferedBytes,
+      directHandlers: GatewayModule.frameHandlers(app),
     }),
   );
   app.enableShutdownHooks();

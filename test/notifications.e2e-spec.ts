@@ -211,21 +211,25 @@ describe('notifications', () => {
     );
 
     const client = await WsClient.connect(app.baseUrl, { userId: 'backlog' });
-    // Signs of life, as a real client gives them: the stale window here is 400 ms, and on a
-    // loaded machine the last meals can take longer than that to complete.
+    // The server pings once a minute here and a session is stale after 400 ms: the client keeps
+    // itself alive, or a slow run would see it swept before the last meals arrive.
     const pinger = setInterval(() => client.socket.ping(), 100);
-    // More meals complete while the replay is running.
-    for (let i = 0; i < 10; i++) ids.push(await postMeal(app, 'backlog', 'an orange'));
-    await expectEventually(() => expect(notificationsOf(client)).toHaveLength(140), {
-      timeoutMs: 15_000,
-    }).finally(() => clearInterval(pinger));
-    expect(client.state()).toBe('open');
-    const seqs = notificationsOf(client).map((f) => f.seq as number);
-    expect(seqs).toEqual(Array.from({ length: 140 }, (_, i) => i + 1));
-    expect(new Set(notificationsOf(client).map((f) => (f.data as { id: string }).id))).toEqual(
-      new Set(ids),
-    );
-    await client.close();
+    try {
+      // More meals complete while the replay is running.
+      for (let i = 0; i < 10; i++) ids.push(await postMeal(app, 'backlog', 'an orange'));
+      await expectEventually(() => expect(notificationsOf(client)).toHaveLength(140), {
+        timeoutMs: 15_000,
+      });
+      expect(client.state()).toBe('open');
+      const seqs = notificationsOf(client).map((f) => f.seq as number);
+      expect(seqs).toEqual(Array.from({ length: 140 }, (_, i) => i + 1));
+      expect(new Set(notificationsOf(client).map((f) => (f.data as { id: string }).id))).toEqual(
+        new Set(ids),
+      );
+    } finally {
+      clearInterval(pinger);
+      await client.close();
+    }
   });
 
   describe('ack', () => {

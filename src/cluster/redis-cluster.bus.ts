@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ServiceInstance } from '../common/service-instance';
 import { Metrics } from '../metrics/metrics';
-import { refusePrototypeKeys } from '../common/prototype-keys';
+import { parseJsonRefusingPrototypeKeys } from '../common/prototype-keys';
 import { ClusterBus } from './cluster-bus.port';
 import type { ClusterTopic } from './cluster-topic';
 import { RedisConnection } from './redis.connection';
@@ -105,7 +105,7 @@ export class RedisClusterBus extends ClusterBus implements OnModuleInit {
   private dispatch(text: string): void {
     let envelope: unknown;
     try {
-      envelope = JSON.parse(text, refusePrototypeKeys);
+      envelope = parseJsonRefusingPrototypeKeys(text);
     } catch {
       envelope = undefined;
     }

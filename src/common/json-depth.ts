@@ -7,11 +7,13 @@ export const MAX_JSON_DEPTH = 32;
  * brackets nests 8,000 deep, which exhausts the stack of a recursive transformer.
  */
 export function jsonNestsDeeperThan(text: Buffer | string, max: number): boolean {
-  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  // A string is read by UTF-16 unit: every byte the loop looks for is ASCII either way.
+  const code =
+    typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i];
   let depth = 0;
   let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
+  for (let i = 0; i < text.length; i++) {
+    const byte = code(i);
     if (inString) {
       if (byte === 0x5c)
         i++; // a backslash escapes the next character

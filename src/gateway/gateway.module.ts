@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { INestApplicationContext, Module } from '@nestjs/common';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { PresenceModule } from '../presence/presence.module';
+import { directFrameHandlers, DirectFrameHandler } from '../realtime/direct-frame.decorator';
 import { WsGateway } from './ws.gateway';
 
 /** The WebSocket endpoint, on top of the modules whose frames it carries. */
@@ -8,4 +9,9 @@ import { WsGateway } from './ws.gateway';
   imports: [PresenceModule, NotificationsModule],
   providers: [WsGateway],
 })
-export class GatewayModule {}
+export class GatewayModule {
+  /** The gateway's frame handlers, for the WebSocket adapter to call directly. */
+  static frameHandlers(app: INestApplicationContext): Map<string, DirectFrameHandler> {
+    return directFrameHandlers(app.get(WsGateway));
+  }
+}

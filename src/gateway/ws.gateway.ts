@@ -3,7 +3,6 @@ import {
   MessageBody,
   OnGatewayConnection,
   OnGatewayDisconnect,
-  SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
@@ -12,6 +11,7 @@ import { PresenceService } from '../presence/presence.service';
 import { SessionConnections } from '../presence/session-connections';
 import type { UpgradeContext } from '../presence/upgrade.authorizer';
 import type { ClientFrameOf } from '../realtime/client-frame.parser';
+import { DirectFrame } from '../realtime/direct-frame.decorator';
 import { UPGRADE_CONTEXT, UpgradedRequest } from '../realtime/mealpulse-ws.adapter';
 import { encodeFrame, EncodedFrame } from '../realtime/server-frames';
 
@@ -19,6 +19,7 @@ import { encodeFrame, EncodedFrame } from '../realtime/server-frames';
  * `/ws`, the one WebSocket endpoint: every client frame arrives here (already authorised at the
  * upgrade and parsed strictly by MealPulseWsAdapter) and goes to its owner in a line: the
  * session's life and its pings and app state to Presence, acks and the replay to Notifications.
+ * Its frame handlers are @DirectFrame: the adapter calls them without Nest's per-message context.
  */
 @WebSocketGateway({ path: '/ws' })
 export class WsGateway implements OnGatewayConnection, OnGatewayDisconnect {
@@ -42,7 +43,7 @@ export class WsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   /** JSON ping, for clients that cannot send protocol pings. */
-  @SubscribeMessage('ping')
+  @DirectFrame('ping')
   ping(@ConnectedSocket() socket: WebSocket): EncodedFrame<'pong'> | undefined {
     const session = this.presence.sessionOf(socket);
     if (!session) return undefined;
@@ -51,14 +52,14 @@ export class WsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   /** `{"type":"ack","seq":N}`: the user's notifications up to N are acknowledged. */
-  @SubscribeMessage('ack')
+  @DirectFrame('ack')
   ack(@ConnectedSocket() socket: WebSocket, @MessageBody() frame: ClientFrameOf<'ack'>): void {
     const session = this.presence.sessionOf(socket);
     if (session) this.notifications.acknowledge(session, frame.seq);
   }
 
   /** `{"type":"app_state","state":…}`: the app went to the background or came back. */
-  @SubscribeMessage('app_state')
+  @DirectFrame('app_state')
   appState(
     @ConnectedSocket() socket: WebSocket,
     @MessageBody() frame: ClientFrameOf<'app_state'>,

@@ -30,8 +30,6 @@ export class PresenceService {
   private readonly logger = new Logger(PresenceService.name);
   /** Checked once: building a log line per ping only to drop it is measurable at 19,000 sessions. */
   private readonly logPings: boolean;
-  /** Counter children bound once: resolving label values on every ping costs more than counting. */
-  private readonly pingCounters: Record<Exclude<FrameKind, 'message'>, { inc(): void }>;
 
   constructor(
     private readonly config: AppConfig,
@@ -44,11 +42,6 @@ export class PresenceService {
     private readonly changes: PresenceChanges,
   ) {
     this.logPings = config.logLevel === 'debug' || config.logLevel === 'trace';
-    this.pingCounters = {
-      protocol_ping: metrics.pingsReceived.labels('protocol_ping'),
-      protocol_pong: metrics.pingsReceived.labels('protocol_pong'),
-      json_ping: metrics.pingsReceived.labels('json_ping'),
-    };
   }
 
   /**
@@ -97,15 +90,19 @@ export class PresenceService {
   /** A sign of life: the hot path of the whole service, so memory only. */
   updateLastSeen(session: LiveSession, kind: FrameKind): void {
     if (session.endReason !== null) return;
+    // A JSON ping is a message too, and the every-frame listener refreshes and shares it in the
+    // same event: here it only counts as a ping.
+    if (kind === 'json_ping') {
+      session.pings++;
+      this.metrics.signsOfLife.pings.json_ping++;
+      return;
+    }
     session.lastSeenAt = Date.now();
     if (kind !== 'message') {
       session.pings++;
-      this.pingCounters[kind].inc();
+      this.metrics.signsOfLife.pings[kind]++;
     }
-    // A JSON ping is a message too, and the gateway's every-frame listener has already shared it:
-    // here it only counts as a ping.
-    if (kind === 'json_ping') return;
-    this.metrics.lastSeenUpdates.inc();
+    this.metrics.signsOfLife.lastSeenUpdates++;
     this.store.touched(session);
     this.audit.touched(session);
     // Checked here, not by the logger: at any other level the line's fields would still be built.

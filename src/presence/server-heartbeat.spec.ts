@@ -1,6 +1,6 @@
 import { SESSION_SHARDS } from './local-sessions';
 import { shardsOfSlot } from './local-sessions';
-import { heartbeatSchedule } from './server-heartbeat';
+import { heartbeatSchedule, slotsDue } from './server-heartbeat';
 
 describe('heartbeatSchedule', () => {
   it.each([
@@ -26,4 +26,37 @@ describe('shardsOfSlot', () => {
       expect(pinged.sort((x, y) => x - y)).toEqual([...Array(SESSION_SHARDS).keys()]);
     },
   );
+});
+
+describe('slotsDue', () => {
+  it.each([
+    // done turns, due turns, slots, slots pinged
+    [0, 0, 10, []],
+    [0, 1, 10, [0]],
+    [4, 5, 10, [4]],
+    [9, 10, 10, [9]],
+    [10, 11, 10, [0]],
+    // ticks that ran late catch up on the turns they missed, in order
+    [3, 7, 10, [3, 4, 5, 6]],
+    [8, 12, 10, [8, 9, 0, 1]],
+    // more than a round late: each slot once, the oldest turns first
+    [2, 30, 10, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]],
+    [0, 3, 1, [0]],
+    // a tick early, or twice in the same turn: nothing more
+    [5, 5, 10, []],
+    [6, 5, 10, []],
+  ])('done %i, due %i, %i slots: %j', (doneTurns, dueTurns, slots, due) => {
+    expect(slotsDue(doneTurns, dueTurns, slots)).toEqual(due);
+  });
+
+  it('pings every slot once per round of turns, whatever the ticks', () => {
+    const slots = 25;
+    const pinged = new Array<number>(slots).fill(0);
+    let done = 0;
+    for (const due of [1, 2, 9, 10, 11, 24, 25, 40, 50]) {
+      for (const slot of slotsDue(done, due, slots)) pinged[slot]++;
+      done = due;
+    }
+    expect(pinged).toEqual(new Array<number>(slots).fill(2));
+  });
 });

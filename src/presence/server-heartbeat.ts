@@ -21,6 +21,20 @@ export function heartbeatSchedule(intervalMs: number): { tickMs: number; slots: 
 }
 
 /**
+ * The slots a tick pings, by the clock: every slot whose turn (`tickMs` apart, counted from the
+ * start) came after `doneTurns` and by `dueTurns`, or each slot once when more than a whole round
+ * is due. Ticks run late while the event loop is busy: pinging one slot per tick would stretch
+ * every session's interval by as much as each tick is late (10 ms ticks run every 75 ms make a
+ * 100 ms interval 750 ms, past the stale window of a client that only answers pings).
+ */
+export function slotsDue(doneTurns: number, dueTurns: number, slots: number): number[] {
+  const due: number[] = [];
+  for (let turn = Math.max(doneTurns, dueTurns - slots); turn < dueTurns; turn++)
+    due.push(turn % slots);
+  return due;
+}
+
+/**
  * Sends every session a protocol ping each WS_HEARTBEAT_INTERVAL_MS (the client's pong refreshes
  * its presence, so a client that only answers pings stays online), spread over the interval: at
  * 19,000 sessions, pinging them all at once would hold the event loop for hundreds of
@@ -29,7 +43,9 @@ export function heartbeatSchedule(intervalMs: number): { tickMs: number; slots: 
  */
 @Injectable()
 export class ServerHeartbeat implements OnApplicationBootstrap {
-  private nextSlot = 0;
+  /** The turns pinged so far (see `slotsDue`), counted from `startedAt`. */
+  private doneTurns = 0;
+  private startedAt = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -40,19 +56,23 @@ export class ServerHeartbeat implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const { tickMs, slots } = heartbeatSchedule(this.config.ws.heartbeatIntervalMs);
+    this.startedAt = performance.now();
     this.scheduler.addInterval(
       'server-heartbeat',
-      setInterval(() => this.pingSlot(slots), tickMs),
+      setInterval(() => this.tick(tickMs, slots), tickMs),
     );
   }
 
-  private pingSlot(slots: number): void {
-    const slot = this.nextSlot;
-    this.nextSlot = (slot + 1) % slots;
-    // Only the slot's own shards: scanning all 19,000 sessions to pick out a slot's, on every
-    // tick, would cost a fifth of an instance's CPU.
-    for (const shard of shardsOfSlot(slot, slots)) {
-      for (const session of this.local.inShard(shard)) this.connections.ping(session);
+  private tick(tickMs: number, slots: number): void {
+    // The first tick, tickMs after the start, is the first turn's (slot 0).
+    const dueTurns = Math.floor((performance.now() - this.startedAt) / tickMs);
+    for (const slot of slotsDue(this.doneTurns, dueTurns, slots)) {
+      // Only the slot's own shards: scanning all 19,000 sessions to pick out a slot's, on every
+      // tick, would cost a fifth of an instance's CPU.
+      for (const shard of shardsOfSlot(slot, slots)) {
+        for (const session of this.local.inShard(shard)) this.connections.ping(session);
+      }
     }
+    this.doneTurns = Math.max(this.doneTurns, dueTurns);
   }
 }

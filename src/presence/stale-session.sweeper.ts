@@ -87,11 +87,14 @@ export class StaleSessionSweeper extends ScheduledTask<void> {
     // Looking at thousands of sessions, and closing thousands of sockets, in one turn would hold
     // up every other session: a few shards per turn of the event loop, all judged against the
     // same moment; and the terminations of peers that never answer (most stale peers) are spread
-    // so that they do not all fall due in the same timer tick either.
-    const now = Date.now();
+    // so that they do not all fall due in the same timer tick either. The first turn comes after
+    // the event loop's next read of the sockets: after a busy stretch, the sweep's timer fires
+    // before the frames that arrived meanwhile are read, and their sessions would look silent.
+    let now = 0;
     let stale = 0;
     for (let turn = 0; turn < SWEEP_TURNS; turn++) {
-      if (turn > 0) await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (turn === 0) now = Date.now();
       for (const session of this.presence.endStaleIn(shardsOfSlot(turn, SWEEP_TURNS), now)) {
         this.connections.closeFor(
           session,

@@ -1,4 +1,4 @@
-import { PrototypeKeyError, refusePrototypeKeys } from '../common/prototype-keys';
+import { parseJsonRefusingPrototypeKeys, PrototypeKeyError } from '../common/prototype-keys';
 
 /**
  * Frames a client may send, validated strictly before any handler sees them. Pure functions:
@@ -29,7 +29,7 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
     return fail('binary_frame', 'Binary frames are not supported; send JSON text frames');
   let value: unknown;
   try {
-    value = JSON.parse(data.toString(), refusePrototypeKeys);
+    value = parseJsonRefusingPrototypeKeys(data.toString());
   } catch (error) {
     if (error instanceof PrototypeKeyError) return fail('invalid_frame', error.message);
     // SyntaxError, or RangeError for nesting deep enough to exhaust the parser's stack

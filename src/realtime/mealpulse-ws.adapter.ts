@@ -5,7 +5,8 @@ import { STATUS_CODES, IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
-import { parseClientFrame } from './client-frame.parser';
+import { ClientFrame, parseClientFrame } from './client-frame.parser';
+import type { DirectFrameHandler } from './direct-frame.decorator';
 import { MessageRateLimiter } from './message-rate.limiter';
 import { CloseCode, encodeFrame, EncodedFrame, ServerFrames, writeFrame } from './server-frames';
 
@@ -28,6 +29,11 @@ export interface MealPulseWsAdapterOptions {
   maxBufferedBytes: number;
   /** How long an upgrade may wait for the gate's decision before it is refused (default 5 s). */
   upgradeDecisionTimeoutMs?: number;
+  /**
+   * The handlers the adapter calls itself, by frame type (see `directFrameHandlers`); other
+   * types go through Nest's handler pipeline.
+   */
+  directHandlers?: ReadonlyMap<string, DirectFrameHandler>;
 }
 
 const DEFAULT_UPGRADE_DECISION_TIMEOUT_MS = 5_000;
@@ -50,7 +56,7 @@ type Handler = MessageMappingProperties['callback'];
  *   (the stock adapter accepts, or silently destroys the socket);
  * - frames are parsed strictly and answered with an `error` frame when bad (the stock parser
  *   drops them silently), dispatched on `type` to the gateways' @SubscribeMessage handlers, which
- *   stay as they are;
+ *   stay as they are; a @DirectFrame handler is called directly, and answered in the same turn;
  * - a per-session rate limit; `maxPayload` from configuration; a fragment cap; no
  *   permessage-deflate;
  * - no RxJS pipeline per socket and per message: a plain listener and a Map lookup.
@@ -58,6 +64,7 @@ type Handler = MessageMappingProperties['callback'];
 export class MealPulseWsAdapter extends WsAdapter {
   /** Several gateways may share the socket; their handlers are merged per client. */
   private readonly handlersByClient = new WeakMap<WebSocket, Map<string, Handler>>();
+  private readonly directHandlers: ReadonlyMap<string, DirectFrameHandler>;
 
   constructor(
     app: INestApplication,
@@ -65,6 +72,7 @@ export class MealPulseWsAdapter extends WsAdapter {
     private readonly options: MealPulseWsAdapterOptions,
   ) {
     super(app);
+    this.directHandlers = options.directHandlers ?? new Map();
   }
 
   override create(
@@ -138,16 +146,32 @@ export class MealPulseWsAdapter extends WsAdapter {
         this.sendError(client, { code: parsed.code, message: parsed.message });
         return;
       }
-      const handler = byType.get(parsed.frame.type);
+      const { frame } = parsed;
+      const direct = this.directHandlers.get(frame.type);
+      if (direct) return this.replyNow(client, direct, frame);
+      const handler = byType.get(frame.type);
       if (!handler) {
         this.sendError(client, {
           code: 'unknown_type',
-          message: `Unknown frame type "${parsed.frame.type}"`,
+          message: `Unknown frame type "${frame.type}"`,
         });
         return;
       }
-      void this.reply(client, handler(parsed.frame, parsed.frame.type));
+      void this.reply(client, handler(frame, frame.type));
     });
+  }
+
+  /** A direct handler's answer goes out in the frame's own turn; a promise is awaited as usual. */
+  private replyNow(client: WebSocket, handler: DirectFrameHandler, frame: ClientFrame): void {
+    let result: unknown;
+    try {
+      result = handler(client, frame);
+    } catch (error) {
+      return this.failed(client, error);
+    }
+    if (result === undefined || result === null) return;
+    if (result instanceof Promise || isObservable(result)) return void this.reply(client, result);
+    this.send(client, result as EncodedFrame);
   }
 
   /** A handler answers with an encoded frame (see `encodeFrame`), or with nothing. */
@@ -158,9 +182,13 @@ export class MealPulseWsAdapter extends WsAdapter {
         : await result;
       if (value !== undefined && value !== null) this.send(client, value as EncodedFrame);
     } catch (error) {
-      this.logger.error(error);
-      this.sendError(client, { code: 'internal_error', message: 'The frame could not be handled' });
+      this.failed(client, error);
     }
+  }
+
+  private failed(client: WebSocket, error: unknown): void {
+    this.logger.error(error);
+    this.sendError(client, { code: 'internal_error', message: 'The frame could not be handled' });
   }
 
   private sendError(client: WebSocket, error: ServerFrames['error']): void {
