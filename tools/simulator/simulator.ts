@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
 import { WebSocket } from 'ws';
+import { RestClient } from '../contracts/rest-client';
 import { percentile } from './stats';
 
 export interface SimulatorOptions {
@@ -155,7 +156,11 @@ export class Simulator {
   private readonly pushedAt = new Map<string, number>();
   private pushRequestsSeen = 0;
 
-  constructor(private readonly options: SimulatorOptions) {}
+  private readonly rest: RestClient;
+
+  constructor(private readonly options: SimulatorOptions) {
+    this.rest = new RestClient(options.url);
+  }
 
   async run(): Promise<SimulatorReport> {
     const { users, devicesPerUser, durationMs } = this.options;
@@ -313,15 +318,7 @@ export class Simulator {
   }
 
   private async registerToken(user: SimUser, deviceId: string, token: string): Promise<void> {
-    const response = await fetch(
-      new URL(`/api/v1/devices/${deviceId}/push-token`, this.options.url),
-      {
-        method: 'PUT',
-        headers: { Authorization: `Bearer ${user.token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ token }),
-      },
-    ).catch(() => null);
-    if (response?.status === 204) user.tokens.add(token);
+    if (await this.rest.putPushToken(user.token, deviceId, { token })) user.tokens.add(token);
   }
 
   /**
@@ -422,18 +419,11 @@ export class Simulator {
     ];
     const postedAt = Date.now();
     const background = user.background;
-    const response = await fetch(new URL('/api/v1/meal-logs/natural', this.options.url), {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${user.token}`,
-        'Content-Type': 'application/json',
-        'Idempotency-Key': `${user.userId}-${index}`,
-      },
-      body: JSON.stringify({ text: texts[index % texts.length] }),
-    });
-    if (response.status !== 201)
-      throw new Error(`POST meal answered ${response.status}: ${await response.text()}`);
-    const { id } = (await response.json()) as { id: string };
+    const { id } = await this.rest.postMeal(
+      user.token,
+      { text: texts[index % texts.length] },
+      `${user.userId}-${index}`,
+    );
     const early = user.early.get(id);
     user.early.delete(id);
     const meal: Meal = early
@@ -448,11 +438,8 @@ export class Simulator {
     await idle(this.options.fallbackAfterMs);
     while (this.firstDelivery(meal) === null && !this.stopped) {
       this.polls++;
-      const response = await fetch(new URL(`/api/v1/meal-logs/${meal.id}`, this.options.url), {
-        headers: { Authorization: `Bearer ${user.token}` },
-      }).catch(() => null);
-      if (response?.ok) {
-        const log = (await response.json()) as { status: string };
+      const log = await this.rest.getMealLog(user.token, meal.id);
+      if (log !== null) {
         if (log.status !== 'processing' && meal.resolvedAt === null) {
           meal.resolvedAt = Date.now();
           meal.via = 'poll';
