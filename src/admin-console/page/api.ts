@@ -1,63 +1,19 @@
 /**
- * The admin API as this page uses it. The event stream's and the sessions' types are the server's
- * own (type-only imports, erased by the build); the rest as the OpenAPI document describes it.
+ * The admin API as this page uses it. REST bodies are typed by the OpenAPI document (the types
+ * `npm run contracts` generates from it); the event stream's payloads are the server's own types.
+ * All are type-only imports, erased by the build.
  */
+import type { components } from '../../../tools/contracts/generated/rest-api';
 
-export type { AppState } from '../../realtime/client-frame.parser';
-export type { EndReason } from '../../presence/live-session';
 export type { PresenceChange } from '../../presence/presence-change';
-export type { PresenceSnapshot as Snapshot, StatsSample } from '../admin-events.types';
-import type { SessionView } from '../../presence/live-session';
-
-export type {
-  SessionView as Session,
-  AuditedSessionView as AuditedSession,
-} from '../../presence/live-session';
 export type { SessionRecord as LiveSession } from '../../presence/presence-change';
+export type { PresenceSnapshot as Snapshot, StatsSample } from '../admin-events.types';
 
-export interface UserPresence {
-  userId: string;
-  online: boolean;
-  lastSeenAt: string | null;
-  sessions: SessionView[];
-}
-
-export interface SessionDelivery {
-  sessionId: string;
-  deviceId: string | null;
-  at: string;
-  via: 'live' | 'replay' | 'gap' | 'catch_up';
-  attempts: number;
-}
-
-export interface PushAttempt {
-  deviceId: string;
-  at: string;
-  status: 'sent' | 'rejected' | 'retrying' | 'failed';
-  reason: string | null;
-}
-
-export interface NotificationRecord {
-  id: string;
-  seq: number;
-  event: string;
-  createdAt: string;
-  data: { id: string; text: string; status: string };
-  deliveredAt: string | null;
-  ackedAt: string | null;
-  deliveryAttempts: number;
-  onlineSessionsAtCreation: number;
-  foregroundSessionsAtCreation: number;
-  pushReason: string | null;
-  push: PushAttempt[];
-  sessions: SessionDelivery[];
-  verdict: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+type Schemas = components['schemas'];
+export type AuditedSessionPage = Schemas['AuditedSessionPageResponse'];
+export type UserPresence = Schemas['UserPresenceResponse'];
+export type NotificationPage = Schemas['NotificationDeliveryPageResponse'];
+export type NotificationRecord = Schemas['NotificationDeliveryResponse'];
 
 /** The service said no: 401 (token not valid), 403 (not an admin), or another status. */
 export class ApiError extends Error {

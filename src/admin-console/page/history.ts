@@ -1,4 +1,4 @@
-import { AuditedSession, getJson, Page, query } from './api';
+import { AuditedSessionPage, getJson, query } from './api';
 import { byId, el, field, text, time } from './dom';
 
 /** The audit search: ended sessions by user, end reason and time range, newest first, paged. */
@@ -28,7 +28,7 @@ export class HistoryView {
   async load(fresh: boolean): Promise<void> {
     byId('history-error').textContent = '';
     try {
-      const page = await getJson<Page<AuditedSession>>(
+      const page = await getJson<AuditedSessionPage>(
         `/api/v1/admin/presence/sessions${query({
           ...this.filters,
           limit: 50,

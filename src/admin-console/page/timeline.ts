@@ -1,4 +1,4 @@
-import { getJson, NotificationRecord, Page, query, UserPresence } from './api';
+import { getJson, NotificationPage, NotificationRecord, query, UserPresence } from './api';
 import { byId, duration, el, field, time } from './dom';
 
 const PAGE_SIZE = 20;
@@ -49,7 +49,7 @@ export class UserView {
 
   private async loadNotifications(fresh: boolean): Promise<void> {
     try {
-      const page = await getJson<Page<NotificationRecord>>(
+      const page = await getJson<NotificationPage>(
         `/api/v1/admin/users/${encodeURIComponent(this.userId)}/notifications${query({
           limit: PAGE_SIZE,
           cursor: fresh ? undefined : (this.cursor ?? undefined),
