@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { checkRedisCredentials } from './cluster/redis.connection';
+import { answerClientErrors } from './common/client-error.answer';
 import { loadSigningSecret, secretFilePath, SigningSecretError } from './auth/signing-secret';
 import { refuseDeepJson } from './common/json-depth';
 import { buildOpenApiDocument } from './common/openapi.document';
@@ -24,10 +25,18 @@ import { MealPulseWsAdapter } from './realtime/mealpulse-ws.adapter';
 /**
  * A request or WebSocket upgrade whose headers are not complete this long after its first byte
  * is answered 408 and closed: a peer dribbling headers a byte at a time cannot hold a socket.
+ * A connection that sends nothing at all is given longer (`answerClientErrors`).
  */
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** How often Node looks for such requests; its default (30 s) would let one live 40 s. */
 const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
+/**
+ * Connections the kernel completes while the event loop is busy wait in the listen queue. Node's
+ * 511 overflows in a reconnect storm: the kernel then drops SYNs (the client resends after 1, 3,
+ * 7 s …) and first segments, which come back on TCP's doubling retransmission many seconds later.
+ * Linux caps it at net.core.somaxconn (4,096 by default).
+ */
+export const LISTEN_BACKLOG = 4_096;
 
 /** Everything that makes the app behave as deployed; shared with the e2e tests. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
@@ -39,6 +48,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs);
   // Read when the server starts listening, which is later.
   server.connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
+  answerClientErrors(server);
   app.use(requestLog(app.get<PinoLogger>(ROOT_LOGGER)));
   app.useBodyParser('json', {
     limit: config.http.bodyLimitBytes,
@@ -58,6 +68,23 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   );
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
+}
+
+/**
+ * Listens with LISTEN_BACKLOG. Nest hands its arguments on to Node's
+ * `server.listen(port[, host], backlog)`; its own type names only the host.
+ */
+export async function listen(
+  app: NestExpressApplication,
+  port: number,
+  host?: string,
+): Promise<void> {
+  const nodeListen = app.listen.bind(app) as unknown as (
+    ...args: (number | string)[]
+  ) => Promise<unknown>;
+  await (host === undefined
+    ? nodeListen(port, LISTEN_BACKLOG)
+    : nodeListen(port, host, LISTEN_BACKLOG));
 }
 
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -91,7 +118,7 @@ async function bootstrap(): Promise<void> {
     );
   }
   exitWhenShutdownOverruns(config.shutdown.timeoutMs, logger);
-  await app.listen(config.port);
+  await listen(app, config.port);
   logger.log(
     `MealPulse listening on ${(await app.getUrl()).replace('[::1]', 'localhost')} (API docs at /docs)`,
   );

@@ -33,7 +33,12 @@ export type LoadCommand =
       /** Every n-th session (by global index) stays silent; 0: none. */
       silentEvery: number;
     }
-  | { cmd: 'await-welcomed'; timeoutMs: number }
+  | {
+      cmd: 'await-welcomed';
+      timeoutMs: number;
+      /** Date.now() when the old server had exited: attempts begun before met the dying one. */
+      since: number;
+    }
   /**
    * Every session sends `frame`, then a JSON ping; the reply waits for every pong (a server
    * handles a session's frames in order, so the frame has been handled by then).
@@ -63,10 +68,12 @@ export interface ReconnectResult {
   welcomed: number;
   /** Since the command arrived, until the last session was welcomed again. */
   elapsedMs: number;
-  /** Upgrades answered with an HTTP error status, or reset mid-handshake. */
+  /** Upgrades begun since the old server exited, answered with an HTTP error status or reset. */
   failedUpgrades: number;
-  /** Failed upgrades by error code or message, since the worker started. */
+  /** Those failed upgrades by error code or message. */
   failureReasons: Record<string, number>;
+  /** Attempts begun before the old server had exited that failed otherwise than refused. */
+  failedAgainstTheOldServer: number;
   /** Connection attempts refused while the server was down (expected). */
   refused: number;
   handshakes: number;

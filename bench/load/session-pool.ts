@@ -63,8 +63,8 @@ export class SessionPool {
   private readonly closesByCode = new Map<number, number>();
   private wronglySwept = 0;
   private silentSwept = 0;
-  private failedUpgrades = 0;
-  private readonly failureReasons = new Map<string, number>();
+  /** Each failed attempt (not refused) by when it began (Date.now()) and why. */
+  private readonly failures: { begunAt: number; reason: string }[] = [];
   private refused = 0;
   private handshakes = 0;
   private onWelcome: (() => void) | null = null;
@@ -172,7 +172,6 @@ export class SessionPool {
   /** Waits until every session is welcomed (again); used after the server was restarted. */
   async awaitWelcomed(command: Command<'await-welcomed'>): Promise<ReconnectResult> {
     const started = performance.now();
-    const failedBefore = this.failedUpgrades;
     const refusedBefore = this.refused;
     const handshakesBefore = this.handshakes;
     const allBack = () => this.sessions.every((s) => s.welcomed);
@@ -190,8 +189,7 @@ export class SessionPool {
     return {
       welcomed: this.sessions.filter((s) => s.welcomed).length,
       elapsedMs: performance.now() - started,
-      failedUpgrades: this.failedUpgrades - failedBefore,
-      failureReasons: Object.fromEntries(this.failureReasons),
+      ...failuresSince(this.failures, command.since),
       refused: this.refused - refusedBefore,
       handshakes: this.handshakes - handshakesBefore,
     };
@@ -243,6 +241,7 @@ export class SessionPool {
     const codec = this.codec!;
     const separator = codec.path.includes('?') ? '&' : '?';
     this.handshakes++;
+    const begunAt = Date.now();
     session.welcomed = false;
     session.pingSentAt.length = 0;
     return new Promise<boolean>((resolve) => {
@@ -265,9 +264,7 @@ export class SessionPool {
       socket.on('error', (error: Error & { code?: string }) => {
         if (error.code === 'ECONNREFUSED') this.refused++;
         else if (!session.welcomed) {
-          this.failedUpgrades++;
-          const reason = error.code ?? error.message;
-          this.failureReasons.set(reason, (this.failureReasons.get(reason) ?? 0) + 1);
+          this.failures.push({ begunAt, reason: error.code ?? error.message });
         }
       });
       socket.on('close', (code: number) => {
@@ -359,4 +356,27 @@ export class SessionPool {
       await sleep(20);
     }
   }
+}
+
+/**
+ * The failures of attempts begun at or after `since` (the old server's exit), by reason; those
+ * begun before met the dying process, not the restarted one. By when an attempt began, not when
+ * its error was handled: a busy worker may handle the crash's resets after the restart.
+ */
+export function failuresSince(
+  failures: readonly { begunAt: number; reason: string }[],
+  since: number,
+): Pick<ReconnectResult, 'failedUpgrades' | 'failureReasons' | 'failedAgainstTheOldServer'> {
+  const reasons: Record<string, number> = {};
+  let failedUpgrades = 0;
+  for (const { begunAt, reason } of failures) {
+    if (begunAt < since) continue;
+    failedUpgrades++;
+    reasons[reason] = (reasons[reason] ?? 0) + 1;
+  }
+  return {
+    failedUpgrades,
+    failureReasons: reasons,
+    failedAgainstTheOldServer: failures.length - failedUpgrades,
+  };
 }

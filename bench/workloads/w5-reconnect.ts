@@ -18,6 +18,7 @@ interface StormMeasurement {
   failedUpgrades: number;
   refused: number;
   failureReasons: string;
+  failedAgainstTheOldServer: number;
 }
 
 /**
@@ -55,6 +56,13 @@ export const w5Reconnect: Workload = {
         allBack,
         metricOf(results, 'failed upgrades', 'count', (m) => m.failedUpgrades, 0),
         metricOf(results, 'refused while down (expected)', 'count', (m) => m.refused, 0),
+        metricOf(
+          results,
+          'reset by the killed server (expected)',
+          'count',
+          (m) => m.failedAgainstTheOldServer,
+          0,
+        ),
       ],
       targets: [
         check(
@@ -92,10 +100,11 @@ async function measureStorm(
       const opened = opening.result;
       const killedAt = performance.now();
       await server.kill();
+      const since = Date.now();
       await server.launch();
       const restartSeconds = (performance.now() - killedAt) / 1000;
       const storm = (await pool.all(
-        { cmd: 'await-welcomed', timeoutMs: RECONNECT_TIMEOUT_MS },
+        { cmd: 'await-welcomed', timeoutMs: RECONNECT_TIMEOUT_MS, since },
         RECONNECT_TIMEOUT_MS + 30_000,
       )) as ReconnectResult[];
       const welcomed = storm.reduce((sum, r) => sum + r.welcomed, 0);
@@ -110,6 +119,7 @@ async function measureStorm(
         allBackSeconds: Math.max(...storm.map((r) => r.elapsedMs)) / 1000,
         failedUpgrades: storm.reduce((sum, r) => sum + r.failedUpgrades, 0),
         refused: storm.reduce((sum, r) => sum + r.refused, 0),
+        failedAgainstTheOldServer: storm.reduce((sum, r) => sum + r.failedAgainstTheOldServer, 0),
       };
     }),
   );

@@ -1,4 +1,8 @@
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { connect, Socket } from 'node:net';
+import { SILENT_CONNECTION_DEADLINES } from '../../src/common/client-error.answer';
 import { HEADERS_TIMEOUT_MS as DEPLOYED_HEADERS_TIMEOUT_MS } from '../../src/main';
 import type { UpgradeDecision } from '../../src/presence/upgrade.authorizer';
 import { UpgradeAuthorizer } from '../../src/presence/upgrade.authorizer';
@@ -25,6 +29,34 @@ function dribble(peer: RawPeer, text: string, everyMs: number): Promise<void> {
       } else peer.write(text[next++]);
     }, everyMs);
   });
+}
+
+/** Holds the event loop, as a turn that serves a storm of upgrades does. */
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // nothing else runs meanwhile, on purpose
+  }
+}
+
+/** Runs `busyFor(ms)` as the next turn's check phase: the following turn starts with timers. */
+function busyTurn(ms: number): Promise<void> {
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      busyFor(ms);
+      resolve();
+    }),
+  );
+}
+
+/** Client sockets (this host, IPv4) whose handshake with `port` the kernel has completed. */
+function establishedTo(port: number): number {
+  const remotePort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, , remote, state]) => remote?.endsWith(remotePort) && state === '01').length;
 }
 
 describe('WebSocket handshake abuse', () => {
@@ -147,6 +179,40 @@ describe('WebSocket handshake abuse', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 100);
     });
 
+    it('upgrades a request that reached the kernel in time but was read after the deadline, the event loop being busy', async () => {
+      const server: Server = app.app.getHttpServer();
+      const accepted = once(server, 'connection');
+      const peer = await RawPeer.connect(app.baseUrl);
+      peers.push(peer);
+      await accepted; // Node's clock for this connection runs from here
+      peer.write(upgradeRequest('busy-loop'));
+      // The server reads the request in the next poll phase; first come this busy turn and then
+      // the timers, among them Node's connection check, with the deadline long past.
+      await busyTurn(HEADERS_TIMEOUT_MS + 1_000);
+      expect((await peer.response()).status).toBe(101);
+    });
+
+    it('upgrades a connection whose request comes two headers deadlines after it opened', async () => {
+      const peer = await RawPeer.connect(app.baseUrl);
+      peers.push(peer);
+      // A request held back that long is what TCP retransmission does to a first segment the
+      // server's full listen queue dropped; the deadline counts from the first byte.
+      await new Promise((resolve) => setTimeout(resolve, 2 * HEADERS_TIMEOUT_MS));
+      peer.write(upgradeRequest('late-first-byte'));
+      expect((await peer.response()).status).toBe(101);
+    });
+
+    it(`answers 408 and closes a connection that sends nothing, ${SILENT_CONNECTION_DEADLINES} headers deadlines after it opened`, async () => {
+      const started = Date.now();
+      const peer = await RawPeer.connect(app.baseUrl);
+      peers.push(peer);
+      const deadline = SILENT_CONNECTION_DEADLINES * HEADERS_TIMEOUT_MS;
+      const answer = await peer.response(deadline + 3_000);
+      expect(answer.status).toBe(408);
+      await peer.closed();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(deadline - 100);
+    });
+
     it('answers 503 to an upgrade whose authorization never decides, after the 5 s deadline', async () => {
       const authorizer = app.app.get(UpgradeAuthorizer);
       // An asynchronous gate (a shared session store) that hangs.
@@ -220,6 +286,33 @@ describe('WebSocket handshake abuse', () => {
         );
       } finally {
         server.headersTimeout = HEADERS_TIMEOUT_MS;
+      }
+    });
+
+    it('completes the TCP handshake of 1,000 connections that arrive while the event loop is busy', async () => {
+      // Node's default listen backlog (511) would leave the rest to resend their SYN after 1 s,
+      // 3 s, 7 s … Linux caps the backlog at net.core.somaxconn.
+      const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+      const count = Math.min(1_000, somaxconn);
+      const port = Number(new URL(app.baseUrl).port);
+      const before = establishedTo(port);
+      const sockets: Socket[] = [];
+      try {
+        for (let i = 0; i < count; i++) {
+          sockets.push(connect({ host: '127.0.0.1', port }).on('error', () => undefined));
+        }
+        // connect(2) is issued on the next tick; the kernel answers while JavaScript is held.
+        let established = 0;
+        await new Promise<void>((resolve) =>
+          setImmediate(() => {
+            busyFor(1_500);
+            established = establishedTo(port) - before;
+            resolve();
+          }),
+        );
+        expect(established).toBeGreaterThanOrEqual(count);
+      } finally {
+        for (const socket of sockets) socket.destroy();
       }
     });
 

@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/config.loader';
-import { createApp } from '../../src/main';
+import { createApp, listen } from '../../src/main';
 import { createTestDatabase } from './test-database';
 import { TEST_JWT_SECRET } from './tokens';
 
@@ -45,7 +45,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   });
   const app = await createApp(config);
   try {
-    await app.listen(0, '127.0.0.1');
+    await listen(app, 0, '127.0.0.1');
   } catch (error) {
     // A refused start-up leaves nothing running behind the test.
     await app.close();
