@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Browser, chromium, Page } from 'playwright-core';
 import {
   ApnsTestCredentials,
+  apnsServiceEnv,
   createApnsTestCredentials,
 } from '../tools/apns-peer/apns-credentials';
 import { FakeApns } from '../tools/apns-peer/fake-apns';
@@ -60,12 +61,7 @@ if (!haveBrowser)
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: 'console:',
-      APNS_KEY_FILE: credentials.keyFile,
-      APNS_KEY_ID: credentials.keyId,
-      APNS_TEAM_ID: credentials.teamId,
-      APNS_TOPIC: credentials.topic,
-      APNS_URL: apns.url,
-      NODE_EXTRA_CA_CERTS: credentials.caFile,
+      ...apnsServiceEnv(credentials, apns.url),
       PUSH_ACK_DEADLINE_MS: '1000',
       PUSH_SCAN_INTERVAL_MS: '50',
       JOB_POLL_INTERVAL_MS: '50',

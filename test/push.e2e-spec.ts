@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { PushChannel } from '../src/notifications/push.channel';
 import {
   ApnsTestCredentials,
+  apnsServiceEnv,
   createApnsTestCredentials,
 } from '../tools/apns-peer/apns-credentials';
 import { ChildApp, startChildApp } from './support/child-app';
@@ -42,13 +43,7 @@ describe('APNs push', () => {
 
   const env = () => ({
     DATABASE_URL: database.url,
-    APNS_KEY_FILE: credentials.keyFile,
-    APNS_KEY_ID: credentials.keyId,
-    APNS_TEAM_ID: credentials.teamId,
-    APNS_TOPIC: credentials.topic,
-    APNS_URL: apns.url,
-    // The peer's self-signed certificate, trusted the way an operator trusts a proxy's.
-    NODE_EXTRA_CA_CERTS: credentials.caFile,
+    ...apnsServiceEnv(credentials, apns.url),
     PUSH_ACK_DEADLINE_MS: String(ACK_DEADLINE_MS),
     PUSH_SCAN_INTERVAL_MS: '50',
     PUSH_MAX_ATTEMPTS: String(MAX_ATTEMPTS),

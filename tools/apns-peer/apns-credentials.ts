@@ -104,3 +104,21 @@ export async function createApnsTestCredentials(dir: string): Promise<ApnsTestCr
     caFile,
   };
 }
+
+/**
+ * The service's APNs configuration for a local peer at `peerUrl` signed with `credentials`: its
+ * self-signed certificate trusted the way an operator trusts a proxy's (NODE_EXTRA_CA_CERTS).
+ */
+export function apnsServiceEnv(
+  credentials: ApnsTestCredentials,
+  peerUrl: string,
+): Record<string, string> {
+  return {
+    APNS_KEY_FILE: credentials.keyFile,
+    APNS_KEY_ID: credentials.keyId,
+    APNS_TEAM_ID: credentials.teamId,
+    APNS_TOPIC: credentials.topic,
+    APNS_URL: peerUrl,
+    NODE_EXTRA_CA_CERTS: credentials.caFile,
+  };
+}

@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import { ipcRequest } from '../../bench/harness/ipc-request';
 import type { MemoryReading, ProbeReply } from '../../bench/probe/probe-messages';
 import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres.server';
-import { createApnsTestCredentials } from '../apns-peer/apns-credentials';
+import { apnsServiceEnv, createApnsTestCredentials } from '../apns-peer/apns-credentials';
 import { FakeApns } from '../apns-peer/fake-apns';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
@@ -96,14 +96,7 @@ export async function localApnsPeer(
   const peer = await FakeApns.start({ credentials });
   return {
     peer,
-    env: {
-      APNS_KEY_FILE: credentials.keyFile,
-      APNS_KEY_ID: credentials.keyId,
-      APNS_TEAM_ID: credentials.teamId,
-      APNS_TOPIC: credentials.topic,
-      APNS_URL: peer.url,
-      NODE_EXTRA_CA_CERTS: credentials.caFile,
-    },
+    env: apnsServiceEnv(credentials, peer.url),
   };
 }
 
