@@ -5,7 +5,8 @@ import type { Metric } from './report';
 
 /**
  * The tables a meal log writes: its row, its job (inserted, then deleted when done), the
- * notification with its sequence, and push attempts for devices in the background.
+ * notification with its sequence, a delivery row per session it is written to, and push
+ * attempts for devices in the background.
  */
 export const MEAL_LOG_TABLES = [
   'meal_logs',
@@ -13,11 +14,17 @@ export const MEAL_LOG_TABLES = [
   'idempotency_keys',
   'notifications',
   'notification_sequences',
+  'notification_deliveries',
   'notification_push_attempts',
 ] as const;
 
 /** Tables whose bytes per row the capacity model needs (`npm run capacity`). */
-const SIZED_TABLES = ['meal_logs', 'notifications', 'ws_sessions'] as const;
+const SIZED_TABLES = [
+  'meal_logs',
+  'notifications',
+  'notification_deliveries',
+  'ws_sessions',
+] as const;
 
 /**
  * PostgreSQL 15+ publishes a backend's counters when it goes idle, but at most once a second
