@@ -71,8 +71,9 @@ function routeOf(template: string): Route {
     .join('/');
   return {
     template,
-    // Express matches paths case-insensitively, as the service does.
-    pattern: new RegExp(`^${source}$`, 'i'),
+    // Express matches paths case-insensitively and with an optional trailing slash (its
+    // defaults, which the service keeps): `/api/v1/meal-logs/` is the list route.
+    pattern: new RegExp(`^${source}/?$`, 'i'),
     literalSegments: segments.filter((segment) => !segment.startsWith('{')).length,
     operations: new Map(),
   };
