@@ -21,6 +21,8 @@ const UNDESCRIBED = [/^\/admin(?:\/|$)/, /^\/docs(?:[-/]|$)/];
  * Statuses Node's HTTP server answers by itself, before the request reaches the service (header
  * section too large, headers too slow), with no body: no route's answers.
  */
+/** What a request that names no route can be answered: the router's 404, the body parser's refusals. */
+const UNROUTED_STATUSES = new Set([400, 404, 413, 415]);
 const TRANSPORT_STATUSES = new Set([408, 431]);
 
 /** Media types whose bodies are streams, never read whole. */
@@ -137,8 +139,10 @@ export class OpenApiValidator {
     const routes = this.routes.filter((route) => route.pattern.test(path));
     const route = routes.find((candidate) => candidate.operations.has(method));
     if (route === undefined) {
-      // The router's own answer to a path or method it does not know is the error body.
-      if (response.status === 404) return this.checkBody(request, this.errorSchema, response);
+      // The router's own answer to a path or method it does not know is the error body, and so
+      // is the body parser's, which runs before routing (400, 413, 415).
+      if (UNROUTED_STATUSES.has(response.status))
+        return this.checkBody(request, this.errorSchema, response);
       return {
         problems: [
           routes.length === 0
