@@ -135,7 +135,9 @@ describe('WebSocket fuzzing', () => {
           expect([101, 400, 401]).toContain(status);
         },
       ),
-      { numRuns: FUZZ_RUNS },
+      // An upgrade with nothing in its query (the token in its header) is always among the
+      // cases: the random ones alone sometimes held none that could be accepted.
+      { numRuns: FUZZ_RUNS, examples: [[{}]] },
     );
     expect([...seen]).toEqual(expect.arrayContaining([101, 400]));
   });
