@@ -1,3 +1,4 @@
+import { duration } from '../common/duration';
 import type { NotificationDeliveryRecord, PushAttemptView } from './notification.view';
 
 /**
@@ -147,19 +148,4 @@ function noSession(record: VerdictInput): string {
 function joined(clauses: Clause[]): string {
   const timed = clauses.filter((c) => c.at !== null).sort((a, b) => a.at! - b.at!);
   return [...timed, ...clauses.filter((c) => c.at === null)].map((c) => c.text).join(', ');
-}
-
-/** "43 ms", "1.2 s", "12 s", "5 min", "3.5 h", "2 d". */
-export function duration(ms: number): string {
-  const value = Math.max(0, ms);
-  if (value < 1_000) return `${Math.round(value)} ms`;
-  if (value < 10_000) return `${trim((value / 1_000).toFixed(1))} s`;
-  if (value < 60_000) return `${Math.round(value / 1_000)} s`;
-  if (value < 3_600_000) return `${Math.round(value / 60_000)} min`;
-  if (value < 172_800_000) return `${trim((value / 3_600_000).toFixed(1))} h`;
-  return `${Math.round(value / 86_400_000)} d`;
-}
-
-function trim(fixed: string): string {
-  return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
 }

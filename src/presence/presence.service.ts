@@ -245,8 +245,8 @@ export class PresenceService {
       this.local.remove(session);
       ended.push(session);
     }
-    const at = new Date().toISOString();
-    if (this.changes.watched)
+    if (this.changes.watched) {
+      const at = new Date().toISOString();
       for (const session of ended)
         this.changes.emit(() => ({
           type: 'session.ended',
@@ -256,6 +256,7 @@ export class PresenceService {
           instanceId: this.instance.id,
           endReason: reason,
         }));
+    }
     if (ended.length === 0) return ended;
     this.store.ended(ended);
     this.audit.ended(ended, reason);

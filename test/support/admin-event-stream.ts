@@ -1,3 +1,4 @@
+import { Waiters } from '../../tools/common/waiters';
 import { tokenFor } from './tokens';
 
 export interface AdminEvent {
@@ -11,7 +12,7 @@ export interface AdminEvent {
  */
 export class AdminEventStream {
   readonly events: AdminEvent[] = [];
-  private readonly wakers = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private ended = false;
 
   private constructor(
@@ -39,31 +40,18 @@ export class AdminEventStream {
   }
 
   /** Waits for the first event (already received or coming) that matches. */
-  next(
+  async next(
     predicate: (event: AdminEvent) => boolean,
     timeoutMs = 5_000,
     from = 0,
   ): Promise<AdminEvent> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const found = this.events.slice(from).find(predicate);
-        if (found) resolve(found);
-        else if (this.ended) reject(new Error('the stream ended first'));
-        else return false;
-        return true;
-      };
-      if (check()) return;
-      const timer = setTimeout(() => {
-        this.wakers.delete(waker);
-        reject(new Error(`no matching admin event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const waker = () => {
-        if (!check()) return;
-        clearTimeout(timer);
-        this.wakers.delete(waker);
-      };
-      this.wakers.add(waker);
-    });
+    const found = await this.waiters.until(
+      () => this.events.slice(from).find(predicate) ?? (this.ended ? null : undefined),
+      timeoutMs,
+      () => `no matching admin event within ${timeoutMs} ms`,
+    );
+    if (found === null) throw new Error('the stream ended first');
+    return found;
   }
 
   /** Resolves when the server ends the stream. */
@@ -97,13 +85,13 @@ export class AdminEventStream {
             else if (line.startsWith('data: ')) data += line.slice(6);
           }
           this.events.push({ type, data: JSON.parse(data) as Record<string, unknown> });
-          for (const wake of [...this.wakers]) wake();
+          this.waiters.wake();
         }
       }
     } catch {
       // Aborted by close(), or the server went away: either way the stream has ended.
     }
     this.ended = true;
-    for (const wake of [...this.wakers]) wake();
+    this.waiters.wake();
   }
 }

@@ -31,14 +31,6 @@ export function time(iso: string | null): string {
   return today ? date.toLocaleTimeString() : date.toLocaleString();
 }
 
-/** "43 ms", "1.2 s", "5 min". */
-export function duration(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
-}
-
 export function text(value: string | number | null): string {
   return value === null ? '—' : String(value);
 }

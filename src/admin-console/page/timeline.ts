@@ -1,5 +1,6 @@
 import { getJson, NotificationPage, NotificationRecord, query, UserPresence } from './api';
-import { byId, duration, el, field, time } from './dom';
+import { duration } from '../../common/duration';
+import { byId, el, field, time } from './dom';
 
 const PAGE_SIZE = 20;
 
