@@ -30,6 +30,7 @@ const FEATURES = {
       'meal-analyzer.port',
       'meal-analysis.types',
       'meal-analysis.error',
+      'meal-analysis.schemas',
     ],
   },
   'meal-logs': {
@@ -39,6 +40,7 @@ const FEATURES = {
       'meal-logs.service',
       'meal-log-outcome.publisher',
       'meal-log.view',
+      'meal-log.schema',
       'dto/meal-log.response',
     ],
   },
@@ -59,7 +61,12 @@ const FEATURES = {
   apns: { uses: [], surface: ['apns.module', 'apns.client', 'apns-answer'] },
   notifications: {
     uses: ['meal-logs', 'presence', 'devices', 'apns'],
-    surface: ['notifications.module', 'notifications.service', 'notification.view'],
+    surface: [
+      'notifications.module',
+      'notifications.service',
+      'notification.view',
+      'notification.schema',
+    ],
   },
   gateway: { uses: ['presence', 'notifications'], surface: ['gateway.module'] },
   health: { uses: [], surface: ['health.module'] },

@@ -7,8 +7,12 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-  // Checks every supertest response against the service's OpenAPI document.
-  setupFilesAfterEnv: ['<rootDir>/test/setup/openapi-responses.ts'],
+  // Checks every response a test receives against the service's OpenAPI document, and every
+  // frame a test client sends or receives against its AsyncAPI document.
+  setupFilesAfterEnv: [
+    '<rootDir>/test/setup/openapi-responses.ts',
+    '<rootDir>/test/setup/asyncapi-frames.ts',
+  ],
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -64,7 +64,7 @@ describe('app_state', () => {
   ])('answers %s with invalid_frame and changes nothing', async (_case, frame) => {
     const client = await WsClient.connect(app.baseUrl, { userId: 'state-bad', deviceId: 'phone' });
     try {
-      client.send(frame);
+      client.sendRaw(frame);
       await client.nextFrame((f) => f.type === 'error' && f.code === 'invalid_frame');
       expect(client.state()).toBe('open');
       expect(await sessionsOf(app, 'state-bad')).toMatchObject([{ appState: 'foreground' }]);

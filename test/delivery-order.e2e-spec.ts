@@ -185,7 +185,7 @@ describeWithRedis('gap-free delivery across instances', () => {
       const onTablet = await tablet.nextFrame(isNotification);
       expect(dropped).toMatchObject([{ name: 'notifications' }]);
       // The tablet acknowledges seq 1 before the phone has it.
-      tablet.send({ type: 'ack', seq: onTablet.seq });
+      tablet.send({ type: 'ack', seq: onTablet.seq as number });
       await expectEventually(async () => expect(await ackedSeqs(a, 'lost-message')).toEqual([1]));
       expect(received(phone)).toEqual([]);
 

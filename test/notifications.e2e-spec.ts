@@ -110,7 +110,7 @@ describe('notifications', () => {
     expect(first.frames.findIndex(isNotification)).toBeGreaterThan(
       first.frames.findIndex((f) => f.type === 'welcome'),
     );
-    first.send({ type: 'ack', seq: replayed.seq });
+    first.send({ type: 'ack', seq: replayed.seq as number });
     await expectEventually(async () =>
       expect((await notificationRows(app.dataSource, 'offline'))[0].acked_at).not.toBeNull(),
     );
@@ -283,7 +283,7 @@ describe('notifications', () => {
       ['no seq', { type: 'ack' }],
     ])('answers %s with an error frame', async (_case, frame) => {
       const client = await WsClient.connect(app.baseUrl, { userId: 'bad-ack' });
-      client.send(frame);
+      client.sendRaw(frame);
       expect(await client.nextNewFrame((f) => f.type === 'error')).toMatchObject({
         code: 'invalid_frame',
       });
@@ -382,7 +382,7 @@ describe('notifications', () => {
         // A device that connects afterwards gets it in its replay (nobody acknowledged it yet).
         tablet = await WsClient.connect(app.baseUrl, { userId: 'timeline', deviceId: 'tablet' });
         await tablet.nextFrame((f) => isNotification(f) && f.seq === live.seq, 5_000);
-        phone.send({ type: 'ack', seq: live.seq });
+        phone.send({ type: 'ack', seq: live.seq as number });
 
         const admin = api(app, 'root', { roles: ['admin'] });
         const item = await expectEventually(async () => {

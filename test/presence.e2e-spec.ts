@@ -338,7 +338,7 @@ describe('WebSocket presence', () => {
         'answers %s with an error frame and keeps the session usable',
         async (_case, payload, code) => {
           const client = await WsClient.connect(app.baseUrl, { userId: 'bad-frames' });
-          client.send(payload);
+          client.sendRaw(payload);
           if (code)
             expect(await client.nextNewFrame((f) => f.type === 'error')).toMatchObject({
               code,
@@ -362,7 +362,7 @@ describe('WebSocket presence', () => {
 
       it('closes with 1009 on a frame over WS_MAX_PAYLOAD_BYTES', async () => {
         const client = await WsClient.connect(app.baseUrl, { userId: 'too-big' });
-        client.send({ type: 'ping', padding: 'x'.repeat(2_000) });
+        client.sendRaw({ type: 'ping', padding: 'x'.repeat(2_000) });
         expect((await client.closedWithin()).code).toBe(1009);
       });
 

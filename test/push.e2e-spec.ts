@@ -186,7 +186,7 @@ describe('APNs push', () => {
       const frame = await client.nextFrame(isNotification, 10_000);
       expect(frame).toMatchObject({ data: { id: mealLog.id } });
       // The app acks what its socket delivered before iOS suspends it: the push goes anyway.
-      client.send({ type: 'ack', seq: frame.seq });
+      client.send({ type: 'ack', seq: frame.seq as number });
       await apns.waitForRequests((r) => r.deviceToken === token, 1, 10_000);
       expect((await pushSettled(mealLog.id)).push_attempts).toBe(1);
       // Its socket write is recorded a moment after it was made.
@@ -221,7 +221,7 @@ describe('APNs push', () => {
     try {
       const acked = await postMeal(app, 'push-acker');
       const frame = await acker.nextFrame(isNotification, 10_000);
-      acker.send({ type: 'ack', seq: frame.seq });
+      acker.send({ type: 'ack', seq: frame.seq as number });
       // The ack cancels the push it beat.
       const cancelled = await pushSettled(acked.id);
       expect(cancelled).toMatchObject({ push_reason: 'ack_deadline', push_attempts: 0 });
@@ -329,7 +329,7 @@ describe('APNs push', () => {
       const frame = await client.nextFrame(isNotification, 10_000);
       // Not acked in time: pushed after the deadline, and APNs cannot take it.
       await apns.waitForRequests((r) => r.deviceToken === token, 1, ACK_DEADLINE_MS + 10_000);
-      client.send({ type: 'ack', seq: frame.seq });
+      client.send({ type: 'ack', seq: frame.seq as number });
       const settled = await pushSettled(mealLog.id);
       expect(settled).toMatchObject({ push_reason: 'ack_deadline', push_attempts: 1 });
       expect(pushesTo(token)).toHaveLength(1);

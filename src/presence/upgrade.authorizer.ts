@@ -7,8 +7,10 @@ import { AppConfig } from '../config/app-config';
 import { AddressRateLimit } from './address-rate.limit';
 import { PresenceService } from './presence.service';
 
-const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const SEQ = /^\d{1,15}$/;
+/** A deviceId as the upgrade accepts it (the same rule as a push token's device). */
+export const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** An `after` cursor: a seq, digits only, within a safe integer. */
+export const SEQ = /^\d{1,15}$/;
 
 /** What the upgrade established, handed to the gateway with the socket. */
 export interface UpgradeContext {

@@ -14,8 +14,15 @@ export type ClientFrame =
 export type ClientFrameType = ClientFrame['type'];
 export type ClientFrameOf<T extends ClientFrameType> = Extract<ClientFrame, { type: T }>;
 
-export type FrameErrorCode =
-  'invalid_json' | 'binary_frame' | 'invalid_frame' | 'unknown_type' | 'rate_limited';
+export const FRAME_ERROR_CODES = [
+  'invalid_json',
+  'binary_frame',
+  'invalid_frame',
+  'unknown_type',
+  'rate_limited',
+] as const;
+/** Why a client's frame was refused, as its `error` frame says. */
+export type FrameErrorCode = (typeof FRAME_ERROR_CODES)[number];
 
 export type ParsedFrame =
   { ok: true; frame: ClientFrame } | { ok: false; code: FrameErrorCode; message: string };

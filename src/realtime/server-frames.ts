@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { FrameErrorCode } from './client-frame.parser';
+import { FRAME_ERROR_CODES } from './client-frame.parser';
 
 /**
  * A `notification` frame's payload as the protocol defines it: what its order, replay and ack
@@ -15,6 +15,10 @@ export interface NotificationFrame {
   createdAt: string;
 }
 
+/** An `error` frame's codes: the client's frame was refused, or failed on the server. */
+export const ERROR_FRAME_CODES = [...FRAME_ERROR_CODES, 'internal_error'] as const;
+export type ErrorFrameCode = (typeof ERROR_FRAME_CODES)[number];
+
 /**
  * Every frame the server sends, by `type` (docs/websocket-protocol.md): the one map that the
  * senders are generic over, so a frame the protocol does not define cannot be written.
@@ -23,7 +27,7 @@ export interface ServerFrames {
   welcome: { sessionId: string; userId: string; heartbeatIntervalMs: number; staleAfterMs: number };
   pong: { ts: number };
   notification: NotificationFrame;
-  error: { code: FrameErrorCode | 'internal_error'; message: string };
+  error: { code: ErrorFrameCode; message: string };
 }
 
 export type ServerFrameType = keyof ServerFrames;

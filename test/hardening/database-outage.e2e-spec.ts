@@ -183,7 +183,7 @@ describe('PostgreSQL outage under traffic', () => {
     const client = await connect('outage-acker', 'phone');
     const notification = await client.nextFrame((frame) => frame.type === 'notification', 10_000);
     await postgres.stop();
-    client.send({ type: 'ack', seq: notification.seq });
+    client.send({ type: 'ack', seq: notification.seq as number });
     await app.waitForLog(
       (line) => line.writer === 'acks' && String(line.msg).startsWith('store unavailable'),
     );

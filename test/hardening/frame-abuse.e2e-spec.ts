@@ -139,7 +139,7 @@ describe('WebSocket frame abuse', () => {
 
     it('rate-limits a flood of invalid frames like any other, then closes it with 1008', async () => {
       const flooder = await client('garbage-flood');
-      for (let i = 0; i < 400; i++) flooder.send('not json');
+      for (let i = 0; i < 400; i++) flooder.sendRaw('not json');
       expect((await flooder.closedWithin()).code).toBe(1008);
       expect(flooder.frames).toContainEqual(expect.objectContaining(errorFrame('invalid_json')));
       expect(flooder.frames).toContainEqual(expect.objectContaining(errorFrame('rate_limited')));
@@ -150,7 +150,7 @@ describe('WebSocket frame abuse', () => {
     it('answers a ping nested 30,000 arrays deep (60 KB) with invalid_json and stays open', async () => {
       const deep = await client('deep-json');
       const depth = 30_000;
-      deep.send(`{"type":"ping","x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+      deep.sendRaw(`{"type":"ping","x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
       await deep.nextFrame(isError('invalid_json'));
       deep.send({ type: 'ping' });
       await deep.nextNewFrame(isPong);
@@ -163,7 +163,7 @@ describe('WebSocket frame abuse', () => {
       '{"__proto__":{"type":"ping","polluted":true}}',
     ])('refuses %s with invalid_frame and pollutes nothing', async (text) => {
       const hostile = await client('pollution');
-      hostile.send(text);
+      hostile.sendRaw(text);
       await hostile.nextFrame(isError('invalid_frame'));
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(Object.prototype).not.toHaveProperty('type');
@@ -181,7 +181,7 @@ describe('WebSocket frame abuse', () => {
       ['a 400-digit number', `{"type":"ack","seq":${'9'.repeat(400)}}`],
     ])('refuses a %s seq with invalid_frame and stays open', async (_case, text) => {
       const acker = await client('absurd-ack');
-      acker.send(text);
+      acker.sendRaw(text);
       await acker.nextFrame(isError('invalid_frame'));
       expect(acker.state()).toBe('open');
     });
@@ -196,13 +196,13 @@ describe('WebSocket frame abuse', () => {
       const intruder = await client('ack-intruder');
       const written = jest.spyOn(app.app.get(NotificationRepository), 'acknowledgeUpTo');
       try {
-        for (const seq of [notification.seq, 1, Number.MAX_SAFE_INTEGER])
+        for (const seq of [notification.seq as number, 1, Number.MAX_SAFE_INTEGER])
           intruder.send({ type: 'ack', seq });
         // The owner's own ack comes after: once it is written, whatever the intruder's acks
         // queued has been written too (acks are written in the order they arrive).
         intruder.send({ type: 'ping' });
         await intruder.nextFrame((frame) => frame.type === 'pong');
-        owner.send({ type: 'ack', seq: notification.seq });
+        owner.send({ type: 'ack', seq: notification.seq as number });
         await expectEventually(() =>
           expect(written.mock.calls.flatMap(([acks]) => acks)).toContainEqual({
             userId: 'ack-owner',

@@ -1,4 +1,6 @@
 import { WebSocket, ClientOptions } from 'ws';
+import type { ClientFrame } from '../../src/realtime/client-frame.parser';
+import { checkFrame } from './asyncapi-frames';
 import { tokenFor } from './tokens';
 import { Waiters } from '../../tools/common/waiters';
 
@@ -22,7 +24,8 @@ export interface WsClientOptions {
 
 /**
  * A real `ws` client that records every frame, for tests: wait for frames and for the close
- * with bounded timeouts instead of sleeping.
+ * with bounded timeouts instead of sleeping. Every frame it receives, and every frame it sends
+ * with `send`, is checked against the AsyncAPI document; `sendRaw` sends anything unchecked.
  */
 export class WsClient {
   readonly frames: Frame[] = [];
@@ -32,7 +35,9 @@ export class WsClient {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data: Buffer) => {
-      this.frames.push(JSON.parse(data.toString()) as Frame);
+      const text = data.toString();
+      checkFrame('server', text);
+      this.frames.push(JSON.parse(text) as Frame);
       this.waiters.wake();
     });
     this.closed = new Promise((resolve) =>
@@ -109,8 +114,18 @@ export class WsClient {
     });
   }
 
-  send(frame: unknown): void {
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  /** A frame of the protocol. */
+  send(frame: ClientFrame): void {
+    const text = JSON.stringify(frame);
+    checkFrame('client', text);
+    this.socket.send(text);
+  }
+
+  /** Anything, as a text frame (a string as it is, else its JSON), or bytes as a binary one. */
+  sendRaw(data: unknown): void {
+    this.socket.send(
+      typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data),
+    );
   }
 
   /** Waits for the first frame (already received or coming) that matches. */

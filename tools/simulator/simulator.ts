@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
 import { WebSocket } from 'ws';
 import { RestClient } from '../contracts/rest-client';
+import { readFrame, sendFrame } from '../contracts/ws-frames';
 import { percentile } from './stats';
 
 export interface SimulatorOptions {
@@ -339,8 +340,8 @@ export class Simulator {
                 clearTimeout(timer);
                 resolve();
               });
-              device.socket.send(JSON.stringify({ type: 'app_state', state: 'background' }));
-              device.socket.send(JSON.stringify({ type: 'ping' }));
+              sendFrame(device.socket, { type: 'app_state', state: 'background' });
+              sendFrame(device.socket, { type: 'ping' });
             }),
         ),
     );
@@ -366,16 +367,9 @@ export class Simulator {
     text: string,
     sessionOpenedAt: number,
   ): void {
-    const frame = JSON.parse(text) as {
-      type: string;
-      id?: string;
-      seq?: number;
-      createdAt?: string;
-      data?: { id: string; status: string };
-    };
+    const frame = readFrame(text);
     if (frame.type === 'pong') device.pongs.shift()?.();
-    if (frame.type !== 'notification' || !frame.data || frame.seq === undefined || !frame.id)
-      return;
+    if (frame.type !== 'notification') return;
     user.received.add(frame.id);
     user.onSocket.add(frame.data.id);
     // In the background the app does not process frames (the push is what the user sees), and
@@ -384,14 +378,14 @@ export class Simulator {
     user.lastSeq = Math.max(user.lastSeq, frame.seq);
     const meal = user.meals.get(frame.data.id);
     // Created before this session opened: it came with the replay.
-    const via = Date.parse(frame.createdAt ?? '') < sessionOpenedAt ? 'replay' : 'socket';
+    const via = Date.parse(frame.createdAt) < sessionOpenedAt ? 'replay' : 'socket';
     // A fast result can beat its own POST's answer; anything never claimed is another's.
     if (!meal) user.early.set(frame.data.id, Date.now());
     else if (meal.resolvedAt === null) {
       meal.resolvedAt = Date.now();
       meal.via = via;
     }
-    device.socket.send(JSON.stringify({ type: 'ack', seq: frame.seq }));
+    sendFrame(device.socket, { type: 'ack', seq: frame.seq });
   }
 
   private async postMeals(user: SimUser, started: number, durationMs: number): Promise<void> {
