@@ -12,6 +12,11 @@ export interface MemoryReading {
   /** After a forced, full GC. */
   rssBytes: number;
   heapUsedBytes: number;
+  /** What V8 holds for its heap, used or not: RSS that is heap without being live objects. */
+  heapTotalBytes: number;
+  /** Memory of C++ objects tied to JavaScript ones (Buffers among them). */
+  externalBytes: number;
+  arrayBuffersBytes: number;
 }
 
 export interface CpuReading {

@@ -54,7 +54,13 @@ function answer(request: ProbeRequest): unknown {
     case 'memory': {
       forceGc();
       const usage = process.memoryUsage();
-      return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed } satisfies MemoryReading;
+      return {
+        rssBytes: usage.rss,
+        heapUsedBytes: usage.heapUsed,
+        heapTotalBytes: usage.heapTotal,
+        externalBytes: usage.external,
+        arrayBuffersBytes: usage.arrayBuffers,
+      } satisfies MemoryReading;
     }
     case 'cpu': {
       const { user, system } = process.cpuUsage();

@@ -19,6 +19,8 @@ const GROWTH_ALLOWED = 0.1;
 interface IdleMeasurement {
   rssPerSession: number;
   heapPerSession: number;
+  heapCommittedPerSession: number;
+  externalPerSession: number;
   cpuPercent: number;
   rttP99: number;
   wronglySwept: number;
@@ -47,6 +49,14 @@ export const w1Idle: Workload = {
       metricOf(results, name, unit, pick, digits);
     const rss = metric('RSS per session', 'KiB', (m) => m.rssPerSession);
     const heap = metric('heap per session', 'KiB', (m) => m.heapPerSession);
+    // Where RSS per session goes besides live objects: heap V8 keeps but does not use, and
+    // memory outside the heap held by JavaScript objects (buffers). The rest is native.
+    const heapCommitted = metric(
+      'V8 heap committed per session',
+      'KiB',
+      (m) => m.heapCommittedPerSession,
+    );
+    const external = metric('external per session', 'KiB', (m) => m.externalPerSession);
     const wronglySwept = results.mealpulse?.wronglySwept ?? Number.NaN;
     return {
       id: 'W1',
@@ -60,6 +70,8 @@ export const w1Idle: Workload = {
       metrics: [
         rss,
         heap,
+        heapCommitted,
+        external,
         metric('server CPU while idle', '% of a core', (m) => m.cpuPercent, 2),
         metric('ping RTT p99', 'ms', (m) => m.rttP99, 2),
         metric('sessions wrongly swept', 'count', (m) => m.wronglySwept, 0),
@@ -118,6 +130,8 @@ async function measureIdle(
       return {
         rssPerSession: (loaded.rssBytes - baseline.rssBytes) / sessions / KIB,
         heapPerSession: (loaded.heapUsedBytes - baseline.heapUsedBytes) / sessions / KIB,
+        heapCommittedPerSession: (loaded.heapTotalBytes - baseline.heapTotalBytes) / sessions / KIB,
+        externalPerSession: (loaded.externalBytes - baseline.externalBytes) / sessions / KIB,
         cpuPercent: (100 * idle.cpuMicros) / (idle.elapsedMs * 1000),
         rttP99: idle.result.rtt.percentileMillis(99),
         wronglySwept: collected.wronglySwept,

@@ -75,13 +75,7 @@ export function objectSchema<T extends object>(
   properties: PropertySchemas<T>,
   annotations: Annotations = {},
 ): Schema<T> {
-  return {
-    type: 'object',
-    required: Object.keys(properties),
-    additionalProperties: false,
-    properties,
-    ...annotations,
-  };
+  return closedObject(properties, annotations);
 }
 
 /**
@@ -93,7 +87,10 @@ export function extendObject<A extends object, B extends object>(
   extension: Schema<B>,
   annotations: Annotations = {},
 ): Schema<A & B> {
-  const properties = { ...propertiesOf(base), ...propertiesOf(extension) };
+  return closedObject({ ...propertiesOf(base), ...propertiesOf(extension) }, annotations);
+}
+
+function closedObject(properties: object, annotations: Annotations): JsonSchema {
   return {
     type: 'object',
     required: Object.keys(properties),
