@@ -205,8 +205,10 @@ export class MealPulseWsAdapter extends WsAdapter {
     socket: Duplex,
     head: Buffer,
   ): void {
-    // A peer that resets mid-handshake must not take the process down.
-    socket.on('error', () => socket.destroy());
+    // A peer that resets mid-handshake must not take the process down. The listener stays for
+    // the socket's life, so it is a plain function: a closure here would keep this call's
+    // variables (the request with its headers, the URL, the timer) alive with every session.
+    socket.on('error', destroySocket);
     let url: URL;
     try {
       url = new URL(request.url ?? '/', 'ws://localhost');
@@ -227,7 +229,16 @@ export class MealPulseWsAdapter extends WsAdapter {
       return this.refuseAfterError(socket, error);
     }
     if (!(decided instanceof Promise)) return this.complete(server, request, socket, head, decided);
+    this.completeWhenDecided(server, request, socket, head, decided);
+  }
 
+  private completeWhenDecided(
+    server: WebSocketServer,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    decided: Promise<GateDecision>,
+  ): void {
     let waiting = true;
     const deadline = setTimeout(() => {
       waiting = false;
@@ -258,6 +269,7 @@ export class MealPulseWsAdapter extends WsAdapter {
     (request as UpgradedRequest<unknown>)[UPGRADE_CONTEXT] = decision.context;
     socket.once('close', decision.release);
     server.handleUpgrade(request, socket, head, (ws) => {
+      socket.removeListener('close', decision.release);
       decision.release();
       server.emit('connection', ws, request);
     });
@@ -267,6 +279,10 @@ export class MealPulseWsAdapter extends WsAdapter {
     this.logger.error(error);
     refuse(socket, 500, 'The upgrade could not be decided');
   }
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
