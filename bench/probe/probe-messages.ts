@@ -17,6 +17,11 @@ export interface MemoryReading {
   /** Memory of C++ objects tied to JavaScript ones (Buffers among them). */
   externalBytes: number;
   arrayBuffersBytes: number;
+  /**
+   * What V8 holds for its young generation: it grows with the allocation rate and is part of
+   * heapTotalBytes without holding anything after a full GC.
+   */
+  youngGenerationBytes: number;
 }
 
 export interface CpuReading {

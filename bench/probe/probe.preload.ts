@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type {
   CpuReading,
   LoopDelayReading,
@@ -23,6 +24,14 @@ function forceGc(): void {
   // Twice: the first pass may only queue finalizers (WeakMap entries of closed sockets).
   gc();
   gc();
+}
+
+function youngGenerationBytes(): number {
+  return getHeapSpaceStatistics()
+    .filter(
+      (space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space',
+    )
+    .reduce((sum, space) => sum + space.physical_space_size, 0);
 }
 
 let profiler: Session | null = null;
@@ -60,6 +69,7 @@ function answer(request: ProbeRequest): unknown {
         heapTotalBytes: usage.heapTotal,
         externalBytes: usage.external,
         arrayBuffersBytes: usage.arrayBuffers,
+        youngGenerationBytes: youngGenerationBytes(),
       } satisfies MemoryReading;
     }
     case 'cpu': {

@@ -20,6 +20,7 @@ interface IdleMeasurement {
   rssPerSession: number;
   heapPerSession: number;
   heapCommittedPerSession: number;
+  youngGenerationPerSession: number;
   externalPerSession: number;
   cpuPercent: number;
   rttP99: number;
@@ -56,6 +57,11 @@ export const w1Idle: Workload = {
       'KiB',
       (m) => m.heapCommittedPerSession,
     );
+    const youngGeneration = metric(
+      'of which V8 young generation',
+      'KiB',
+      (m) => m.youngGenerationPerSession,
+    );
     const external = metric('external per session', 'KiB', (m) => m.externalPerSession);
     const wronglySwept = results.mealpulse?.wronglySwept ?? Number.NaN;
     return {
@@ -71,6 +77,7 @@ export const w1Idle: Workload = {
         rss,
         heap,
         heapCommitted,
+        youngGeneration,
         external,
         metric('server CPU while idle', '% of a core', (m) => m.cpuPercent, 2),
         metric('ping RTT p99', 'ms', (m) => m.rttP99, 2),
@@ -131,6 +138,8 @@ async function measureIdle(
         rssPerSession: (loaded.rssBytes - baseline.rssBytes) / sessions / KIB,
         heapPerSession: (loaded.heapUsedBytes - baseline.heapUsedBytes) / sessions / KIB,
         heapCommittedPerSession: (loaded.heapTotalBytes - baseline.heapTotalBytes) / sessions / KIB,
+        youngGenerationPerSession:
+          (loaded.youngGenerationBytes - baseline.youngGenerationBytes) / sessions / KIB,
         externalPerSession: (loaded.externalBytes - baseline.externalBytes) / sessions / KIB,
         cpuPercent: (100 * idle.cpuMicros) / (idle.elapsedMs * 1000),
         rttP99: idle.result.rtt.percentileMillis(99),
