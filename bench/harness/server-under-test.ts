@@ -6,6 +6,7 @@ import type { ProduceReply, ProduceRequest } from '../references/produce-request
 import type { PresenceSummary } from '../references/reference-presence';
 import type {
   CpuReading,
+  GcPause,
   LoopDelayReading,
   MemoryReading,
   ProbeReply,
@@ -158,6 +159,15 @@ export class ServerUnderTest {
 
   async stopProfile(path: string): Promise<void> {
     await this.probe({ probe: 'profile-stop', path });
+  }
+
+  async startGcPauses(): Promise<void> {
+    await this.probe({ probe: 'gc-start' });
+  }
+
+  /** The garbage-collection pauses since `startGcPauses`. */
+  gcPauses(): Promise<GcPause[]> {
+    return this.probe({ probe: 'gc-pauses' }) as Promise<GcPause[]>;
   }
 
   /** The references' presence map, over IPC (MealPulse's is read from its admin API instead). */

@@ -6,7 +6,10 @@ export type ProbeRequest =
   | { probe: 'loop-delay' }
   /** CPU profile of a measured window (`--profile`), written as a .cpuprofile file. */
   | { probe: 'profile-start' }
-  | { probe: 'profile-stop'; path: string };
+  | { probe: 'profile-stop'; path: string }
+  /** Records garbage-collection pauses from now on, until `gc-pauses` returns and forgets them. */
+  | { probe: 'gc-start' }
+  | { probe: 'gc-pauses' };
 
 export interface MemoryReading {
   /** After a forced, full GC. */
@@ -35,3 +38,12 @@ export interface LoopDelayReading {
 }
 
 export type ProbeReply = { probe: ProbeRequest['probe']; value: unknown; error?: string };
+
+/** One garbage-collection pause (a `gc` performance entry): the event loop stood still for it. */
+export interface GcPause {
+  /** When it started (epoch ms, the harness's clock). */
+  at: number;
+  ms: number;
+  /** `minor` (scavenge), `major` (mark-compact), `incremental` (marking step), `weak` (callbacks). */
+  kind: string;
+}

@@ -5,10 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type {
   CpuReading,
+  GcPause,
   LoopDelayReading,
   MemoryReading,
   ProbeReply,
@@ -32,6 +33,42 @@ function youngGenerationBytes(): number {
       (space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space',
     )
     .reduce((sum, space) => sum + space.physical_space_size, 0);
+}
+
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak',
+};
+
+let gcPauses: GcPause[] = [];
+/** Only while asked for: observing every collection costs a little on each. */
+let gcObserver: PerformanceObserver | null = null;
+
+function startGcPauses(): null {
+  gcPauses = [];
+  gcObserver?.disconnect();
+  gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? -1;
+      gcPauses.push({
+        at: performance.timeOrigin + entry.startTime,
+        ms: entry.duration,
+        kind: GC_KINDS[kind] ?? String(kind),
+      });
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  return null;
+}
+
+function takeGcPauses(): GcPause[] {
+  gcObserver?.disconnect();
+  gcObserver = null;
+  const taken = gcPauses;
+  gcPauses = [];
+  return taken;
 }
 
 let profiler: Session | null = null;
@@ -88,6 +125,10 @@ function answer(request: ProbeRequest): unknown {
       return startProfile();
     case 'profile-stop':
       return stopProfile(request.path);
+    case 'gc-start':
+      return startGcPauses();
+    case 'gc-pauses':
+      return takeGcPauses();
   }
 }
 

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { check, metricOf, WorkloadReport } from '../harness/report';
 import { measured, withLoad, withServer } from '../harness/server-session';
 import type { CollectResult, HeartbeatResult } from '../load/load-messages';
+import type { GcPause } from '../probe/probe-messages';
 import { openSessions } from './connect';
 import { mergeCollects } from './load-results';
 import { sessionsFor, Workload } from './workload';
@@ -11,6 +12,13 @@ const SILENT_EVERY = 10;
 const TARGET_LOOP_BLOCK_MS = 20;
 /** How often the event-loop delay is sampled, to find the samples that hold a sweep. */
 const LOOP_SAMPLE_MS = 100;
+
+/** One reading of the event-loop delay: its maximum between `from` and `at` (epoch ms). */
+interface LoopSample {
+  from: number;
+  at: number;
+  maxMs: number;
+}
 
 interface SweepTiming {
   staleAfterMs: number;
@@ -44,7 +52,8 @@ export const w6Sweep: Workload = {
     const result = await withServer(context, 'mealpulse', env, (server, databaseUrl) =>
       withLoad(sessions, async (pool) => {
         await openSessions(pool, server, { autoPong: false });
-        const samples: { at: number; maxMs: number }[] = [];
+        const samples: LoopSample[] = [];
+        await server.startGcPauses();
         const run = await measured(context, server, 'w6-sweep', async () => {
           const heartbeat = pool.all(
             {
@@ -58,12 +67,15 @@ export const w6Sweep: Workload = {
           let done = false;
           void heartbeat.finally(() => (done = true));
           while (!done) {
+            const from = Date.now();
             await server.resetLoopDelay();
             await new Promise((resolve) => setTimeout(resolve, LOOP_SAMPLE_MS));
-            samples.push({ at: Date.now(), maxMs: (await server.loopDelay()).maxMs });
+            const { maxMs } = await server.loopDelay();
+            samples.push({ from, at: Date.now(), maxMs });
           }
           return heartbeat;
         });
+        const gcPauses = await server.gcPauses();
         const collected = mergeCollects(
           (await pool.all({ cmd: 'collect' }, 30_000)) as CollectResult[],
         );
@@ -74,10 +86,16 @@ export const w6Sweep: Workload = {
             s.at >= collected.firstStaleCloseAt - LOOP_SAMPLE_MS &&
             s.at - LOOP_SAMPLE_MS <= collected.lastStaleCloseAt + LOOP_SAMPLE_MS,
         );
+        const worst = during.reduce<LoopSample | null>(
+          (a, b) => (a === null || b.maxMs > a.maxMs ? b : a),
+          null,
+        );
         return {
           sweepMs: collected.lastStaleCloseAt - collected.firstStaleCloseAt,
           loopBlockDuringSweep: Math.max(0, ...during.map((s) => s.maxMs)),
           loopBlockOverall: Math.max(0, ...samples.map((s) => s.maxMs)),
+          gcDuringSweep: longestPause(pausesIn(gcPauses, during)),
+          gcInWorstSample: worst ? longestPause(pausesIn(gcPauses, [worst])) : null,
           silentSwept: collected.silentSwept,
           wronglySwept: collected.wronglySwept,
           staleRows: audit.rows,
@@ -118,6 +136,13 @@ export const w6Sweep: Workload = {
           (r) => r.loopBlockOverall,
           1,
         ),
+        metricOf(
+          one,
+          'longest GC pause during the sweeps',
+          'ms',
+          (r) => r.gcDuringSweep?.ms ?? 0,
+          1,
+        ),
         metricOf(one, 'silent sessions swept (4408)', 'count', (r) => r.silentSwept, 0),
         metricOf(one, 'live sessions wrongly swept', 'count', (r) => r.wronglySwept, 0),
         metricOf(one, 'audit rows ended "stale"', 'count', (r) => r.staleRows, 0),
@@ -138,7 +163,9 @@ export const w6Sweep: Workload = {
         ),
         check('0 live sessions swept', result.wronglySwept, result.wronglySwept === 0, 0),
       ],
-      notes: [],
+      notes: [
+        `The longest GC pause in the 100 ms sample that held the longest stall during the sweeps (${result.loopBlockDuringSweep.toFixed(1)} ms): ${describePause(result.gcInWorstSample)}; the longest in all the sweeps' samples: ${describePause(result.gcDuringSweep)}.`,
+      ],
     } satisfies WorkloadReport;
   },
 };
@@ -154,4 +181,17 @@ async function staleAuditRows(databaseUrl: string): Promise<{ rows: number; sess
   } finally {
     await client.end();
   }
+}
+
+/** The pauses that started inside any of `samples`' windows. */
+function pausesIn(pauses: GcPause[], samples: LoopSample[]): GcPause[] {
+  return pauses.filter((p) => samples.some((s) => p.at >= s.from && p.at <= s.at));
+}
+
+function longestPause(pauses: GcPause[]): GcPause | null {
+  return pauses.reduce<GcPause | null>((a, b) => (a === null || b.ms > a.ms ? b : a), null);
+}
+
+function describePause(pause: GcPause | null): string {
+  return pause ? `${pause.ms.toFixed(1)} ms (${pause.kind})` : 'none';
 }

@@ -52,7 +52,7 @@ export class AdminPresenceService {
   async user(userId: string): Promise<UserPresence> {
     const now = Date.now();
     const sessions = await this.presence.sessionsOf(userId);
-    const lastSeenAt = latestSeen(sessions.map((s) => Date.parse(s.lastSeenAt)));
+    const lastSeenAt = latestSeen(sessions, (s) => Date.parse(s.lastSeenAt));
     return {
       userId,
       online: lastSeenAt !== null && isFresh(lastSeenAt, now, this.config.presence.staleAfterMs),

@@ -147,16 +147,27 @@ export class PresenceService {
   }
 
   /**
-   * Ends the local sessions of `shards` (see LocalSessions.inShard) that were silent for
-   * PRESENCE_STALE_AFTER_MS at `now`, audited together.
+   * The local sessions of `shards` (see LocalSessions.inShard) that were silent for
+   * PRESENCE_STALE_AFTER_MS at `now`; nothing ends yet (see `endStale`).
    */
-  endStaleIn(shards: Iterable<number>, now: number): LiveSession[] {
+  staleIn(shards: Iterable<number>, now: number): LiveSession[] {
     const stale: LiveSession[] = [];
     for (const shard of shards) {
       for (const session of this.local.inShard(shard))
         if (isSweptAsStale(session, now, this.config.presence.staleAfterMs)) stale.push(session);
     }
-    return this.endMany(stale, 'stale');
+    return stale;
+  }
+
+  /**
+   * Ends as `stale`, audited together, those of `sessions` still silent at `now`: one that sent a
+   * frame since it was found stays.
+   */
+  endStale(sessions: LiveSession[], now: number): LiveSession[] {
+    return this.endMany(
+      sessions.filter((s) => isSweptAsStale(s, now, this.config.presence.staleAfterMs)),
+      'stale',
+    );
   }
 
   /** Ends every local session (shutdown). */
@@ -181,7 +192,7 @@ export class PresenceService {
 
   /** Users with a session on this instance. */
   localUserIds(): string[] {
-    return [...this.local.users()].map(([userId]) => userId);
+    return [...this.local.userIds()];
   }
 
   /** The user's sessions on every instance. */

@@ -7,6 +7,7 @@ import { retryDelayMs } from '../common/retry-policy';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { INSTANCE_DEAD_AFTER_BEATS } from './instance-heartbeat';
+import type { LiveSession } from './live-session';
 import { shardsOfSlot } from './local-sessions';
 import { PresenceService } from './presence.service';
 import { SessionAuditRepository } from './session-audit.repository';
@@ -14,17 +15,41 @@ import { SessionAuditWriter } from './session-audit.writer';
 import { SessionConnections } from './session-connections';
 
 /**
- * Turns of the event loop a sweep takes, each looking at 1/50 of the session shards: at 19,000
- * sessions about 400 looked at, and at most that many closed, per turn, so that no turn holds up
- * the others' pings and notifications for long (W6: the event loop's delay during a sweep).
+ * The slices of the session shards a sweep looks at, one per turn of the event loop: at 19,000
+ * sessions about 400 looked at per turn (well under a millisecond).
  */
-const SWEEP_TURNS = 50;
+const SWEEP_SLOTS = 50;
+/**
+ * Stale sessions a turn ends and closes at most. Ending one costs far more than looking at it:
+ * its close frame, the client's answer, the socket's teardown and its audit row, most of it in
+ * the turns that follow. At 40 to a turn, 1,900 stale sessions of 19,000 keep every turn of the
+ * event loop busy for 10-20 ms while they close; at 10, the longest stall is about 10 ms, half
+ * of it or more a young-generation garbage collection (W6).
+ */
+const ENDS_PER_TURN = 10;
 /** A stale peer that has not answered the close frame by then is terminated... */
 const TERMINATE_AFTER_MS = 1_000;
 /** ...each turn's closes this much later than the turn before. */
-const TERMINATE_SPREAD_MS = 10;
+const TERMINATE_SPREAD_MS = 2;
 /** A start-up sweep that failed is tried again this much later, doubling up to the interval. */
 const START_UP_RETRY_BASE_MS = 500;
+
+/**
+ * What turn `turn` of a sweep does: it ends the stale sessions found so far from the `ended`th up
+ * to (not including) `endTo`, at most `endsPerTurn`, then looks at slot `slot` of the shards' `slots`
+ * slices (null once each has been looked at). Null: the sweep is over.
+ */
+export function sweepTurn(
+  turn: number,
+  slots: number,
+  found: number,
+  ended: number,
+  endsPerTurn: number,
+): { endTo: number; slot: number | null } | null {
+  const slot = turn < slots ? turn : null;
+  const endTo = Math.min(found, ended + endsPerTurn);
+  return slot === null && endTo === ended ? null : { endTo, slot };
+}
 
 /**
  * Every PRESENCE_SWEEP_INTERVAL_MS: closes (4408) and audits the sessions that have been silent
@@ -85,17 +110,24 @@ export class StaleSessionSweeper extends ScheduledTask<void> {
 
   protected async run(): Promise<void> {
     // Looking at thousands of sessions, and closing thousands of sockets, in one turn would hold
-    // up every other session: a few shards per turn of the event loop, all judged against the
-    // same moment; and the terminations of peers that never answer (most stale peers) are spread
+    // up every other session: a slice of the shards per turn of the event loop, all judged
+    // against the same moment, and at most ENDS_PER_TURN of the stale sessions found ended and
+    // closed per turn; the terminations of peers that never answer (most stale peers) are spread
     // so that they do not all fall due in the same timer tick either. The first turn comes after
     // the event loop's next read of the sockets: after a busy stretch, the sweep's timer fires
     // before the frames that arrived meanwhile are read, and their sessions would look silent.
     let now = 0;
     let stale = 0;
-    for (let turn = 0; turn < SWEEP_TURNS; turn++) {
+    const found: LiveSession[] = [];
+    let ended = 0;
+    for (let turn = 0; ; turn++) {
       await new Promise((resolve) => setImmediate(resolve));
       if (turn === 0) now = Date.now();
-      for (const session of this.presence.endStaleIn(shardsOfSlot(turn, SWEEP_TURNS), now)) {
+      const plan = sweepTurn(turn, SWEEP_SLOTS, found.length, ended, ENDS_PER_TURN);
+      if (plan === null) break;
+      const ending = found.slice(ended, plan.endTo);
+      ended = plan.endTo;
+      for (const session of this.presence.endStale(ending, now)) {
         this.connections.closeFor(
           session,
           'stale',
@@ -103,6 +135,8 @@ export class StaleSessionSweeper extends ScheduledTask<void> {
         );
         stale++;
       }
+      if (plan.slot !== null)
+        found.push(...this.presence.staleIn(shardsOfSlot(plan.slot, SWEEP_SLOTS), now));
     }
     let lost = 0;
     try {

@@ -35,6 +35,6 @@ describe('staleness rules', () => {
     { values: [3], expected: 3 },
     { values: [3, 9, 4], expected: 9 },
   ])('latestSeen($values) = $expected', ({ values, expected }) => {
-    expect(latestSeen(values)).toBe(expected);
+    expect(latestSeen(values, (value) => value)).toBe(expected);
   });
 });

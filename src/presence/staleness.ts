@@ -22,9 +22,19 @@ export function isSweptAsStale(
   return session.welcomed && isStale(session.lastSeenAt, now, staleAfterMs);
 }
 
-/** The most recent sign of life among a user's sessions, or null when there is none. */
-export function latestSeen(lastSeen: Iterable<number>): number | null {
+/**
+ * The most recent sign of life among a user's sessions (`seenAt` reads one's, in epoch ms), or
+ * null when there is none. Reads them where they are: the admin sampler asks for every user's
+ * every few seconds, and a copied array per user is measurable at 19,000 sessions.
+ */
+export function latestSeen<T>(
+  sessions: Iterable<T>,
+  seenAt: (session: T) => number,
+): number | null {
   let latest: number | null = null;
-  for (const value of lastSeen) if (latest === null || value > latest) latest = value;
+  for (const session of sessions) {
+    const value = seenAt(session);
+    if (latest === null || value > latest) latest = value;
+  }
   return latest;
 }
