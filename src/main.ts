@@ -1,20 +1,22 @@
 import 'reflect-metadata';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ConnectionError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { checkRedisCredentials } from './cluster/redis.connection';
-import { answerClientErrors } from './common/client-error.answer';
+import { answerClientError } from './common/client-error.answer';
+import { errorBody } from './common/http-exception.filter';
 import { loadSigningSecret, secretFilePath, SigningSecretError } from './auth/signing-secret';
-import { refuseDeepJson } from './common/json-depth';
 import { buildOpenApiDocument } from './common/openapi.document';
-import { refusePrototypeKeys } from './common/prototype-keys';
+import { parseJsonBody } from './common/json-body';
 import { ROOT_LOGGER } from './logging/logger.options';
-import { requestLog } from './logging/request-log';
+import { requestIdOf, requestLog } from './logging/request-log';
 import { exitWhenShutdownOverruns } from './common/shutdown-deadline';
 import type { AppConfig } from './config/app-config';
 import { ConfigError, loadConfig } from './config/config.loader';
@@ -25,7 +27,7 @@ import { MealPulseWsAdapter } from './realtime/mealpulse-ws.adapter';
 /**
  * A request or WebSocket upgrade whose headers are not complete this long after its first byte
  * is answered 408 and closed: a peer dribbling headers a byte at a time cannot hold a socket.
- * A connection that sends nothing at all is given longer (`answerClientErrors`).
+ * A connection that sends nothing at all is given longer (`answerClientError`).
  */
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** How often Node looks for such requests; its default (30 s) would let one live 40 s. */
@@ -38,23 +40,76 @@ const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
  */
 export const LISTEN_BACKLOG = 4_096;
 
+/** No request line is longer: Node refuses more than 16 KiB of headers with 431. */
+const MAX_URL_BYTES = 16_384;
+
+/**
+ * Node's own default: Fastify's (72 s) would keep an idle client's socket, one of the process's
+ * 20,000 files, open 14 times as long.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+/**
+ * The HTTP platform is Fastify: on the REST benchmark (W4) Express's router, middleware chain
+ * and `res.json` cost a request twice the CPU of Fastify's (docs/benchmarks.md).
+ */
+export function httpAdapter(config: AppConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    clientErrorHandler(this: FastifyInstance, error: ConnectionError, socket: Socket) {
+      answerClientError(error, socket, this.server.headersTimeout);
+    },
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    // No Nest middleware: request lines come from a hook, which costs less per request.
+    skipMiddie: true,
+    // As Express routed: `/API/v1/…` and `/api/v1/…/` are the same route, and a path parameter
+    // of any length reaches its validation (400) rather than the router's 414.
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      caseSensitive: false,
+      maxParamLength: MAX_URL_BYTES,
+    },
+    // A URL Fastify cannot decode (a stray `%`) never reaches Nest's exception filter.
+    frameworkErrors: (_error: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply.status(400).send(errorBody(400, 'The URL is not validly percent-encoded'));
+    },
+  });
+}
+
+function headersTimeoutMs(config: AppConfig): number {
+  return Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs);
+}
+
 /** Everything that makes the app behave as deployed; shared with the e2e tests. */
-export function configureApp(app: NestExpressApplication, config: AppConfig): void {
+export function configureApp(app: NestFastifyApplication, config: AppConfig): void {
   app.useLogger(app.get(Logger));
   const server = app.getHttpServer() as Server & { connectionsCheckingInterval: number };
   // Node's own default (5 minutes) would let a client that sends its headers and then dribbles
-  // its body hold a socket and a parser that long. Upgraded sockets leave this timer behind.
-  server.requestTimeout = config.http.requestTimeoutMs;
-  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, config.http.requestTimeoutMs);
+  // its body hold a socket and a parser that long (the request timeout is Fastify's option).
+  // Upgraded sockets leave this timer behind.
+  server.headersTimeout = headersTimeoutMs(config);
   // Read when the server starts listening, which is later.
   server.connectionsCheckingInterval = CONNECTIONS_CHECK_INTERVAL_MS;
-  answerClientErrors(server);
-  app.use(requestLog(app.get<PinoLogger>(ROOT_LOGGER)));
-  app.useBodyParser('json', {
-    limit: config.http.bodyLimitBytes,
-    reviver: refusePrototypeKeys,
-    verify: refuseDeepJson,
+  const log = requestLog(app.get<PinoLogger>(ROOT_LOGGER));
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    log(request.raw, reply.raw, request.id);
+    done();
   });
+  const limitBytes = config.http.bodyLimitBytes;
+  app.useBodyParser('application/json', { bodyLimit: limitBytes }, (request, body, done) => {
+    try {
+      done(null, parseJsonBody(body, request.headers, limitBytes));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  // Any other body is left unread, as if there were none: the DTO's validation then answers 400
+  // naming what is missing.
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
@@ -70,30 +125,26 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
 }
 
-/**
- * Listens with LISTEN_BACKLOG. Nest hands its arguments on to Node's
- * `server.listen(port[, host], backlog)`; its own type names only the host.
- */
+/** Listens on every address (as Node does without a host) unless given one. */
 export async function listen(
-  app: NestExpressApplication,
+  app: NestFastifyApplication,
   port: number,
-  host?: string,
+  host = '::',
 ): Promise<void> {
-  const nodeListen = app.listen.bind(app) as unknown as (
-    ...args: (number | string)[]
-  ) => Promise<unknown>;
-  await (host === undefined
-    ? nodeListen(port, LISTEN_BACKLOG)
-    : nodeListen(port, host, LISTEN_BACKLOG));
+  await app.listen({ port, host, backlog: LISTEN_BACKLOG });
 }
 
-export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bufferLogs: true,
-    bodyParser: false,
-    // Throw start-up errors to the caller (tests, bootstrap) instead of exiting on the spot.
-    abortOnError: false,
-  });
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    httpAdapter(config),
+    {
+      bufferLogs: true,
+      bodyParser: false,
+      // Throw start-up errors to the caller (tests, bootstrap) instead of exiting on the spot.
+      abortOnError: false,
+    },
+  );
   configureApp(app, config);
   return app;
 }

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { AuthenticatedUser } from './authenticated-user';
 import { loadSigningSecret } from './signing-secret';
 import { userFromClaims } from './token-claims';
+import { VerifiedTokens } from './verified-tokens';
 
 export type TokenProblem = 'missing' | 'malformed' | 'expired' | 'invalid';
 
@@ -18,6 +19,9 @@ export class InvalidTokenError extends Error {
 /** Pinned so a token can never choose its own algorithm (`none`, or RS/HS confusion). */
 const ALGORITHMS = ['HS256'] as const;
 
+/** About 3 MiB of tokens: every device of a few thousand users that keep coming back. */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 /**
  * Verifies access tokens. Used by the REST guard and by the WebSocket upgrade, which has to
  * decide before the socket exists (Nest guards do not run on connection).
@@ -29,6 +33,7 @@ export class TokenVerifier {
    * fails): that attempt was 42 % of a POST's CPU in the W4 profile. A secret KeyObject skips it.
    */
   private readonly key: KeyObject;
+  private readonly verified = new VerifiedTokens(VERIFIED_TOKENS_KEPT);
 
   constructor(config: AppConfig) {
     this.key = createSecretKey(Buffer.from(loadSigningSecret(config), 'utf8'));
@@ -36,6 +41,8 @@ export class TokenVerifier {
 
   verify(token: string | undefined | null): AuthenticatedUser {
     if (!token) throw new InvalidTokenError('missing');
+    const known = this.verified.get(token, Date.now());
+    if (known !== undefined) return known;
     let payload: unknown;
     try {
       payload = verify(token, this.key, { algorithms: [...ALGORITHMS] });
@@ -48,6 +55,7 @@ export class TokenVerifier {
     }
     const user = userFromClaims(payload);
     if (!user) throw new InvalidTokenError('invalid');
+    this.verified.remember(token, user);
     return user;
   }
 

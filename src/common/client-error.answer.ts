@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -33,24 +33,27 @@ export function isPeersDelay(code: string | undefined, bytesRead: number): boole
 }
 
 /**
- * Answers clients' protocol errors as Node does (400, 408, 413, 431, then close), except that a
+ * Answers a client's protocol error as Node does (400, 408, 413, 431, then close), except that a
  * request timeout on a connection that has sent nothing yet is given until
  * SILENT_CONNECTION_DEADLINES headers deadlines after its accept: a reconnect storm must not
  * lose upgrades to the server's own queueing, and a connection that never sends is still closed.
  * Once its first byte arrives Node's own deadline applies again, counted from that byte.
+ * The server's `clientError` handler (Fastify's `clientErrorHandler`), given its headersTimeout.
  */
-export function answerClientErrors(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException, stream: Duplex) => {
-    const socket = stream as Socket;
-    if (isPeersDelay(error.code, socket.bytesRead)) return answer(socket, error);
-    // Node's check runs every connectionsCheckingInterval, so the headers deadline has passed
-    // since the accept, by up to one interval: waiting the rest from now errs on the long side.
-    const rest = (SILENT_CONNECTION_DEADLINES - 1) * server.headersTimeout;
-    const timer = setTimeout(() => {
-      if (socket.bytesRead === 0) answer(socket, error);
-    }, rest).unref();
-    socket.once('close', () => clearTimeout(timer));
-  });
+export function answerClientError(
+  error: NodeJS.ErrnoException,
+  stream: Duplex,
+  headersTimeoutMs: number,
+): void {
+  const socket = stream as Socket;
+  if (isPeersDelay(error.code, socket.bytesRead)) return answer(socket, error);
+  // Node's check runs every connectionsCheckingInterval, so the headers deadline has passed
+  // since the accept, by up to one interval: waiting the rest from now errs on the long side.
+  const rest = (SILENT_CONNECTION_DEADLINES - 1) * headersTimeoutMs;
+  const timer = setTimeout(() => {
+    if (socket.bytesRead === 0) answer(socket, error);
+  }, rest).unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 function answer(socket: Socket, error: NodeJS.ErrnoException): void {

@@ -7,7 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { DomainError, DomainErrorCode } from './domain.error';
 import { isDatabaseUnavailable } from './database-unavailable';
 
@@ -41,13 +41,11 @@ interface ErrorBody {
 }
 
 /**
- * Failures of the body parser and the router (a body that is not JSON, too large, in an unknown
- * charset or a corrupt gzip stream; a path parameter that is not UTF-8) arrive as errors with a
- * 4xx `status`, the convention Express's own final handler follows. Not all carry a `type` or
- * `expose` (a zlib error wrapped as 400 has no type; the router's URIError has neither).
+ * Failures Fastify answers before a route runs (a body past the limit, a Content-Length that
+ * does not match, a URL it cannot decode) arrive as errors with a 4xx `statusCode`.
  */
-function isClientHttpError(error: unknown): error is Error & { status: number } {
-  const status = (error as { status?: unknown } | null)?.status;
+function isClientHttpError(error: unknown): error is Error & { statusCode: number } {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return error instanceof Error && typeof status === 'number' && status >= 400 && status < 500;
 }
 
@@ -60,6 +58,11 @@ function reason(status: number): string {
     .join(' ');
 }
 
+/** The answer's body for a refusal or failure: `{statusCode, error, message}`. */
+export function errorBody(statusCode: number, message: string | string[]): ErrorBody {
+  return { statusCode, error: reason(statusCode), message };
+}
+
 /**
  * The one place errors become HTTP answers, always `{statusCode, error, message}`. Unexpected
  * errors are logged with their stack under an id that is returned to the client instead.
@@ -70,16 +73,16 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
+    const reply = http.getResponse<FastifyReply>();
     const body = this.toBody(exception, http.getRequest<{ id?: string }>().id);
     const retryAfterSeconds =
       exception instanceof DomainError ? exception.retryAfterSeconds : undefined;
     if (retryAfterSeconds !== undefined) {
-      response.setHeader('Retry-After', String(retryAfterSeconds));
+      reply.header('Retry-After', String(retryAfterSeconds));
     } else if (body.statusCode === 503) {
-      response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     }
-    response.status(body.statusCode).json(body);
+    void reply.status(body.statusCode).send(body);
   }
 
   /** `requestId`: the id request lines carry (see `requestLog`), so the two can be joined. */
@@ -101,14 +104,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
         const { message, ...details } = answer as { message: string | string[] };
         return { ...details, statusCode, error: reason(statusCode), message };
       }
-      return { statusCode, error: reason(statusCode), message: exception.message };
+      return errorBody(statusCode, exception.message);
     }
     if (isClientHttpError(exception)) {
-      return {
-        statusCode: exception.status,
-        error: reason(exception.status),
-        message: exception.message,
-      };
+      return errorBody(exception.statusCode, exception.message);
     }
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`Database unavailable: ${(exception as Error).message}`);

@@ -28,13 +28,3 @@ export function jsonNestsDeeperThan(text: Buffer | string, max: number): boolean
   }
   return false;
 }
-
-/** body-parser's `verify`: a body nested too deep is a 400 before it is parsed. */
-export function refuseDeepJson(_request: unknown, _response: unknown, body: Buffer): void {
-  if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) {
-    throw Object.assign(new Error(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), {
-      status: 400,
-      type: 'entity.too.deep',
-    });
-  }
-}

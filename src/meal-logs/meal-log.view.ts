@@ -35,6 +35,15 @@ export interface MealLogView {
   error: string | null;
 }
 
+/**
+ * The version of a log, for ETag and If-None-Match: a log changes once, when its analysis ends,
+ * which sets its status and completedAt together; nothing else about it ever changes.
+ */
+export function mealLogEtag(mealLog: Pick<MealLogView, 'status' | 'completedAt'>): string {
+  const completedAt = mealLog.completedAt === null ? 0 : Date.parse(mealLog.completedAt);
+  return `W/"${mealLog.status}-${completedAt}"`;
+}
+
 export const isMealLogView: Guard<MealLogView> = isObjectOf<MealLogView>({
   id: isString,
   status: isOneOf(MEAL_LOG_STATUSES),

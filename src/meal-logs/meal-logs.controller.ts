@@ -21,16 +21,17 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { ApiErrors } from '../common/api-errors.decorator';
+import { ifNoneMatchHits } from '../common/conditional-get';
 import { CreateMealLogPipe } from './create-meal-log.reader';
 import { CreateMealLog, CreateMealLogDto } from './dto/create-meal-log.dto';
 import { ListMealLogsQuery } from './dto/list-meal-logs.query';
 import { MealLogPageResponse, MealLogResponse } from './dto/meal-log.response';
-import type { MealLogView } from './meal-log.view';
+import { mealLogEtag, type MealLogView } from './meal-log.view';
 import { IDEMPOTENCY_KEY, MealLogsService } from './meal-logs.service';
 
 @ApiTags('meal-logs')
@@ -71,11 +72,11 @@ export class MealLogsController {
     @CurrentUser() user: AuthenticatedUser,
     @Body(CreateMealLogPipe) body: CreateMealLog,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<MealLogView> {
     const { mealLog, replayed } = await this.mealLogs.create(user.userId, body, idempotencyKey);
-    if (replayed) response.setHeader('Idempotent-Replayed', 'true');
-    response.status(HttpStatus.CREATED);
+    if (replayed) reply.header('Idempotent-Replayed', 'true');
+    reply.status(HttpStatus.CREATED);
     return mealLog;
   }
 
@@ -90,7 +91,6 @@ export class MealLogsController {
     return this.mealLogs.list(user.userId, query.limit, query.cursor);
   }
 
-  /** Express adds the ETag and answers 304 to a matching If-None-Match. */
   @Get(':id')
   @ApiOperation({ summary: 'One meal log; poll it with If-None-Match until it is not processing' })
   @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
@@ -114,7 +114,17 @@ export class MealLogsController {
     headers: { ETag: { description: 'The same ETag', required: true, schema: { type: 'string' } } },
   })
   @ApiErrors([404, 'No such log for this user'], 503)
-  get(@CurrentUser() user: AuthenticatedUser, @Param('id') id: string): Promise<MealLogView> {
-    return this.mealLogs.get(user.userId, id);
+  async get(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id') id: string,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<MealLogView | undefined> {
+    const mealLog = await this.mealLogs.get(user.userId, id);
+    const etag = mealLogEtag(mealLog);
+    reply.header('ETag', etag);
+    if (!ifNoneMatchHits(ifNoneMatch, etag)) return mealLog;
+    reply.status(HttpStatus.NOT_MODIFIED);
+    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { bearerToken } from '../auth/jwt-auth.guard';
 import { AppConfig } from '../config/app-config';
 
@@ -23,7 +23,9 @@ export class MetricsTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (this.expected === null) return true;
-    const given = bearerToken(context.switchToHttp().getRequest<Request>().headers.authorization);
+    const given = bearerToken(
+      context.switchToHttp().getRequest<FastifyRequest>().headers.authorization,
+    );
     if (given === undefined || !timingSafeEqual(digest(given), this.expected)) {
       throw new UnauthorizedException('METRICS_TOKEN required');
     }

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { Response } from 'supertest';
 import { ChildApp, startChildApp } from '../support/child-app';
 import { api } from '../support/http-client';
@@ -131,6 +132,32 @@ describe('input the database cannot store', () => {
         .send('{"text": "an apple"}');
       expect(response.status).toBe(status);
       expect(response.body).toMatchObject({ statusCode: status, error: expect.any(String) });
+      expect(await count('meal_logs')).toBe(before);
+    });
+    /** supertest would serialize a Buffer sent as JSON; fetch sends its bytes. */
+    const postGzip = (json: string) =>
+      fetch(`${app.baseUrl}${NATURAL}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tokenFor('classes')}`,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        },
+        body: gzipSync(json),
+      });
+
+    it('accepts a gzip body and stores its text', async () => {
+      const response = await postGzip('{"text": "a zipped apple"}');
+      expect(response.status).toBe(201);
+      expect(((await response.json()) as { text: string }).text).toBe('a zipped apple');
+    });
+
+    it('answers a gzip body that inflates past the body limit with 413, storing nothing', async () => {
+      const before = await count('meal_logs');
+      const inflated = `{"text": "apple", "x": "${' '.repeat(app.config.http.bodyLimitBytes)}"}`;
+      const response = await postGzip(inflated);
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
       expect(await count('meal_logs')).toBe(before);
     });
   });

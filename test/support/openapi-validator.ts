@@ -73,8 +73,8 @@ function routeOf(template: string): Route {
     .join('/');
   return {
     template,
-    // Express matches paths case-insensitively and with an optional trailing slash (its
-    // defaults, which the service keeps): `/api/v1/meal-logs/` is the list route.
+    // The service's router matches paths case-insensitively and with an optional trailing
+    // slash: `/api/v1/meal-logs/` is the list route.
     pattern: new RegExp(`^${source}/?$`, 'i'),
     literalSegments: segments.filter((segment) => !segment.startsWith('{')).length,
     operations: new Map(),

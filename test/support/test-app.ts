@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/config.loader';
@@ -7,7 +7,7 @@ import { createTestDatabase } from './test-database';
 import { TEST_JWT_SECRET } from './tokens';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   config: AppConfig;
   /** http://127.0.0.1:<port> of the listening app. */
   baseUrl: string;
