@@ -5,7 +5,7 @@ import { userIdOf } from './session-pool';
 export const MEAL_TEXT = '1 small apple and 2 eggs';
 
 /** A batch is created this often, to hold the rate steady. */
-const TICK_MS = 10;
+export const TICK_MS = 10;
 
 /**
  * Creates meal logs at a steady rate for `durationMs`, round robin over the load sessions' users

@@ -15,6 +15,7 @@ import type { LoadPool } from '../load/load-pool';
 import type { LoopDelayReading } from '../probe/probe-messages';
 import { JobFeeder } from '../load/job-feeder';
 import type { PostResult } from '../load/meal-poster';
+import { TICK_MS } from '../load/steady-rate';
 import { targetOf } from './connect';
 import { collectUntilDelivered, MergedCollect } from './load-results';
 import { durationMsFor, ratesFor, sessionsFor, Workload } from './workload';
@@ -198,7 +199,11 @@ async function runCluster(
       DATABASE_URL: database.url,
       REDIS_URL: shape.redisUrl,
       REDIS_KEY_PREFIX: `bench-w7-${randomBytes(3).toString('hex')}:`,
-      JOB_POLL_INTERVAL_MS: '50',
+      // The feeder queues a tick's meal logs every TICK_MS, and the baseline completes a tick's
+      // worth per statement: polling as often, MealPulse's statements carry as many results.
+      // Polled every 50 ms, each carried five ticks', and its commit → frame p50 was the time
+      // PostgreSQL took for them (a statement's results all wait for its commit).
+      JOB_POLL_INTERVAL_MS: String(TICK_MS),
     };
     context.progress.update(`W7 scale-out: starting two ${kind} instances`);
     const a = await ServerUnderTest.start(kind, { ...shared, JOB_CONCURRENCY }, SERVER_CORE);

@@ -168,8 +168,9 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     const published = this.publish(routes, atCreation);
     // The publishes leave in Redis's auto-pipeline on the next check phase; writing a group's
     // local frames first (a socket write each) would hold them, and every other instance's
-    // frames, back by the whole group's writes.
-    await new Promise((resolve) => setImmediate(resolve));
+    // frames, back by the whole group's writes. With nothing to publish, nothing is worth the
+    // wait.
+    if (published !== null) await new Promise((resolve) => setImmediate(resolve));
     for (const route of routes)
       route.local = this.deliverHere(route.userId, outgoing(route.notification, route.committedAt));
     await published;
@@ -184,11 +185,14 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     }
   }
 
-  /** Sends each other instance of `placements` the notifications it has not had, in one message. */
-  private async publish(
+  /**
+   * Sends each other instance of `placements` the notifications it has not had, in one message;
+   * null when there is no such instance (nothing sent).
+   */
+  private publish(
     routes: (UserNotification & { committedAt: number; sentTo: Set<string> })[],
     placements: Map<string, SessionPlacement[]>,
-  ): Promise<void> {
+  ): Promise<void> | null {
     const byInstance = new Map<
       string,
       { notifications: UserNotification[]; committedAt: number }
@@ -203,11 +207,12 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
         else byInstance.set(instanceId, { notifications: [entry], committedAt: route.committedAt });
       }
     }
-    await Promise.all(
+    if (byInstance.size === 0) return null;
+    return Promise.all(
       [...byInstance].map(([instanceId, { notifications, committedAt }]) =>
         this.bus.send(instanceId, NOTIFICATIONS_TOPIC, { notifications, committedAt }),
       ),
-    );
+    ).then(() => undefined);
   }
 
   /** Offers a notification to the user's sessions here; returns how many there are. */
