@@ -168,9 +168,8 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     const published = this.publish(routes, atCreation);
     // The publishes leave in Redis's auto-pipeline on the next check phase; writing a group's
     // local frames first (a socket write each) would hold them, and every other instance's
-    // frames, back by the whole group's writes. With nothing to publish, nothing is worth the
-    // wait.
-    if (published !== null) await new Promise((resolve) => setImmediate(resolve));
+    // frames, back by the whole group's writes.
+    await new Promise((resolve) => setImmediate(resolve));
     for (const route of routes)
       route.local = this.deliverHere(route.userId, outgoing(route.notification, route.committedAt));
     await published;
@@ -185,14 +184,11 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     }
   }
 
-  /**
-   * Sends each other instance of `placements` the notifications it has not had, in one message;
-   * null when there is no such instance (nothing sent).
-   */
-  private publish(
+  /** Sends each other instance of `placements` the notifications it has not had, in one message. */
+  private async publish(
     routes: (UserNotification & { committedAt: number; sentTo: Set<string> })[],
     placements: Map<string, SessionPlacement[]>,
-  ): Promise<void> | null {
+  ): Promise<void> {
     const byInstance = new Map<
       string,
       { notifications: UserNotification[]; committedAt: number }
@@ -207,12 +203,11 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
         else byInstance.set(instanceId, { notifications: [entry], committedAt: route.committedAt });
       }
     }
-    if (byInstance.size === 0) return null;
-    return Promise.all(
+    await Promise.all(
       [...byInstance].map(([instanceId, { notifications, committedAt }]) =>
         this.bus.send(instanceId, NOTIFICATIONS_TOPIC, { notifications, committedAt }),
       ),
-    ).then(() => undefined);
+    );
   }
 
   /** Offers a notification to the user's sessions here; returns how many there are. */
