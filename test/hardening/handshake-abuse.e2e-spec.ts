@@ -49,14 +49,22 @@ function busyTurn(ms: number): Promise<void> {
   );
 }
 
-/** Client sockets (this host, IPv4) whose handshake with `port` the kernel has completed. */
-function establishedTo(port: number): number {
+/**
+ * The local addresses of client sockets (this host, IPv4) whose handshake with `port` the kernel
+ * has completed. A set rather than a count: an earlier connection that the kernel takes out of
+ * the state meanwhile (its peer's close processed late on a loaded machine) must not hide a new
+ * one.
+ */
+function establishedTo(port: number): Set<string> {
   const remotePort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([, , remote, state]) => remote?.endsWith(remotePort) && state === '01').length;
+  return new Set(
+    readFileSync('/proc/net/tcp', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, , remote, state]) => remote?.endsWith(remotePort) && state === '01')
+      .map(([, local]) => local),
+  );
 }
 
 describe('WebSocket handshake abuse', () => {
@@ -306,7 +314,7 @@ describe('WebSocket handshake abuse', () => {
         await new Promise<void>((resolve) =>
           setImmediate(() => {
             busyFor(1_500);
-            established = establishedTo(port) - before;
+            established = [...establishedTo(port)].filter((local) => !before.has(local)).length;
             resolve();
           }),
         );
