@@ -3,6 +3,7 @@ import type { Counter } from 'prom-client';
 import type { Metrics } from '../metrics/metrics';
 import { errorFields } from '../logging/safe-error';
 import { isDatabaseUnavailable } from './database-unavailable';
+import { nextTurn } from './next-turn';
 
 /** How long `close` waits for the last write before it gives up and says what it left. */
 export const CLOSE_DEADLINE_MS = 5_000;
@@ -46,10 +47,6 @@ export interface BatchWriterOptions<V> {
   dropped?: (rows: BatchRow<V>[], error: unknown) => void;
   /** `close`'s wait for the last write (CLOSE_DEADLINE_MS by default). */
   closeDeadlineMs?: number;
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

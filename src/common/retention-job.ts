@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import { isDatabaseUnavailable } from './database-unavailable';
+import { nextTurn } from './next-turn';
 import { ScheduledTask } from './scheduled-task';
 
 export const DAY_MS = 86_400_000;
@@ -58,7 +59,7 @@ export abstract class RetentionJob extends ScheduledTask<PruneRun> {
         run.deleted += deleted;
         run.batches += 1;
         if (deleted < PRUNE_BATCH_SIZE) break;
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;

@@ -8,6 +8,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { verdictOf } from '../apns/apns-answer';
 import { ApnsClient } from '../apns/apns.client';
 import { isDatabaseUnavailable, isTransientConflict } from '../common/database-unavailable';
+import { nextTurn } from '../common/next-turn';
 import { AppConfig } from '../config/app-config';
 import { DevicesService } from '../devices/devices.service';
 import type { PushTarget } from '../devices/push-target';
@@ -102,7 +103,7 @@ export class PushChannel
     this.track(
       // After the turn in which the WebSocket channel writes this group's frames: its queries
       // and requests go out behind them, never ahead.
-      new Promise((resolve) => setImmediate(resolve))
+      nextTurn()
         .then(() =>
           Promise.all([
             this.notifications.claimDuePushes(

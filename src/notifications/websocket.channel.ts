@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ClusterBus } from '../cluster/cluster-bus.port';
 import { BatchReader } from '../common/batch-reader';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { nextTurn } from '../common/next-turn';
 import { Metrics } from '../metrics/metrics';
 import type { LiveSession } from '../presence/live-session';
 import type { SessionPlacement } from '../presence/session-placement';
@@ -130,8 +131,7 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     for (let i = 0; i < userIds.length; i++) {
       // A safety net, never urgent: reading 19,000 users' cursors in one turn would hold up the
       // live frames (and a sweep due in the same timer tick) for some 30 ms.
-      if (i > 0 && i % CATCH_UP_USERS_PER_TURN === 0)
-        await new Promise((resolve) => setImmediate(resolve));
+      if (i > 0 && i % CATCH_UP_USERS_PER_TURN === 0) await nextTurn();
       const afterSeq = this.settledSeqOf(userIds[i]);
       if (afterSeq !== null) cursors.push({ userId: userIds[i], afterSeq });
     }
@@ -169,7 +169,7 @@ export class WebSocketChannel extends NotificationChannel implements OnModuleIni
     // The publishes leave in Redis's auto-pipeline on the next check phase; writing a group's
     // local frames first (a socket write each) would hold them, and every other instance's
     // frames, back by the whole group's writes.
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     for (const route of routes)
       route.local = this.deliverHere(route.userId, outgoing(route.notification, route.committedAt));
     await published;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { nextTurn } from '../common/next-turn';
 import { ServiceInstance } from '../common/service-instance';
 import { AppConfig } from '../config/app-config';
 import { LiveSession, toSessionView } from './live-session';
@@ -98,9 +99,7 @@ export async function localOverview(
   const online: { lastSeenAt: number; sessions: ReadonlySet<LiveSession> }[] = [];
   // A Map's iterator survives changes between turns: users gone meanwhile are not visited.
   for (const sessions of local.byUsers()) {
-    if (++checked % OVERVIEW_USERS_PER_TURN === 0)
-      await new Promise((resolve) => setImmediate(resolve));
-    if (sessions.size === 0) continue;
+    if (++checked % OVERVIEW_USERS_PER_TURN === 0) await nextTurn();
     const lastSeenAt = latestSeen(sessions, (s) => s.lastSeenAt);
     if (lastSeenAt === null || !isFresh(lastSeenAt, now, staleAfterMs)) continue;
     onlineUsers++;
